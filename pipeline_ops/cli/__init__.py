@@ -1,0 +1,1 @@
+"""The `pipeline-ops` command line."""

@@ -1,0 +1,1 @@
+"""Investor reporting: the monthly report that joins the investor-facing pipelines."""

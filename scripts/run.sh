@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Set up, generate sample data if there is none, and serve Dagster (webserver + daemon) on
+# http://127.0.0.1:3000 with a persistent instance in .dagster_home/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/setup.sh
+
+export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
+mkdir -p "$DAGSTER_HOME"
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+
+LANDING="${PIPELINE_OPS_LANDING:-$PWD/data/landing}"
+SAMPLE_DAYS="${PIPELINE_OPS_SAMPLE_DAYS:-35}"
+if [ ! -d "$LANDING" ] || [ -z "$(ls -A "$LANDING" 2>/dev/null)" ]; then
+  start=$(date -u -d "-${SAMPLE_DAYS} days" +%F)
+  echo "run: generating ${SAMPLE_DAYS} days of sample data from ${start} into ${LANDING}"
+  .venv/bin/pipeline-ops generate --landing "$LANDING" --start "$start" --days "$SAMPLE_DAYS" \
+    --scale "${PIPELINE_OPS_SAMPLE_SCALE:-0.1}" --seed 7
+fi
+
+echo "run: Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops webserver and daemon)"
+exec .venv/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
