@@ -15,6 +15,7 @@ from pipeline_ops.config.errors import ConfigError
 # Each module defines register(subparsers) adding its commands; a command sets func=callable(args)->int.
 COMMAND_MODULES = [
     "pipeline_ops.cli.generate",
+    "pipeline_ops.cli.docs",
     "pipeline_ops.cli.lake",
     "pipeline_ops.cli.oncall",
 ]

@@ -102,6 +102,8 @@ def _parse_csv(src: Source, path: str, raw: bytes) -> pa.Table:
             io.BytesIO(raw),
             convert_options=pacsv.ConvertOptions(
                 column_types=types, include_columns=src.column_names, strings_can_be_null=True,
+                # Only an empty field is null: 'NA' is North America, not a missing value.
+                null_values=[""], quoted_strings_can_be_null=False,
                 true_values=["true", "True", "1"], false_values=["false", "False", "0"],
             ),
         )
