@@ -43,10 +43,10 @@ def test_schedule_requests_that_partition_with_stable_run_key():
     pipeline = load_config().pipeline("investor_monthly_report")
     job = pipeline_job(pipeline)
     schedule = pipeline_schedule(pipeline, job)
-    assert schedule.cron_schedule == "15 8 1 * *" and schedule.execution_timezone == "Asia/Kolkata"
+    assert schedule.cron_schedule == "15 8 3 * *" and schedule.execution_timezone == "Asia/Kolkata"
     defs = dg.Definitions(assets=REPORT_ASSETS, jobs=[job], schedules=[schedule], resources={"lake": LakeResource()})
     context = dg.build_schedule_context(
-        scheduled_execution_time=dt.datetime(2025, 5, 1, 8, 15, tzinfo=IST), repository_def=defs.get_repository_def()
+        scheduled_execution_time=dt.datetime(2025, 5, 3, 8, 15, tzinfo=IST), repository_def=defs.get_repository_def()
     )
     request = schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2025-04"
