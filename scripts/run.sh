@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Set up, generate sample data if there is none, and serve Dagster (webserver + daemon) on
-# http://127.0.0.1:3000 with a persistent instance in .dagster_home/.
+# http://127.0.0.1:3000 (PIPELINE_OPS_PORT) with a persistent instance in .dagster_home/
+# (DAGSTER_HOME). Sample data: PIPELINE_OPS_SAMPLE_DAYS days ending yesterday, at
+# PIPELINE_OPS_SAMPLE_SCALE.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -18,5 +20,6 @@ if [ ! -d "$LANDING" ] || [ -z "$(ls -A "$LANDING" 2>/dev/null)" ]; then
     --scale "${PIPELINE_OPS_SAMPLE_SCALE:-0.1}" --seed 7
 fi
 
-echo "run: Dagster UI on http://127.0.0.1:3000 (Ctrl-C stops webserver and daemon)"
-exec .venv/bin/dagster dev -h 127.0.0.1 -p 3000 -w workspace.yaml
+PORT="${PIPELINE_OPS_PORT:-3000}"
+echo "run: Dagster UI on http://127.0.0.1:${PORT} (Ctrl-C stops webserver and daemon)"
+exec .venv/bin/dagster dev -h 127.0.0.1 -p "$PORT" -w workspace.yaml

@@ -1,6 +1,9 @@
 """Experiment assignments: an end-of-day snapshot of every unit in a running experiment.
 
-Assignment is a stable hash of (experiment, unit), so a unit keeps its arm from day to day. Units
+Experiments of one unit type are mutually exclusive (one "layer" per unit type, as experiment
+platforms commonly run them): each unit draws one stable number per layer and each experiment owns
+a disjoint slice of [0, 1), so a unit is in at most one account and one user experiment. Its arm is
+a stable hash of (experiment, unit), so a unit keeps its arm from day to day. Units
 already present when an experiment starts ramp in over its first week; later units are assigned at
 signup. Assignments of churned accounts (and of users beyond their account's seats) drop out.
 """
@@ -34,6 +37,21 @@ EXPERIMENTS = (
     Experiment("exp_dogfood_internal", "user", -90, 0.012, True, 505),  # internal dogfood users
 )
 RAMP_UP_S = 7 * DAY_S
+LAYER_SALT = {"account": 11, "user": 13}
+
+
+def _slices() -> dict[str, tuple[float, float]]:
+    """Each experiment's disjoint slice [low, high) of its unit type's layer."""
+    out, used = {}, {"account": 0.0, "user": 0.0}
+    for exp in EXPERIMENTS:
+        low = used[exp.unit_type]
+        out[exp.experiment_id] = (low, low + exp.share)
+        used[exp.unit_type] = low + exp.share
+    assert max(used.values()) <= 1.0, "experiment shares of one unit type must sum to at most 1"
+    return out
+
+
+SLICES = _slices()
 
 
 def assignments(day: dt.date, start: dt.date, company) -> pd.DataFrame:
@@ -49,7 +67,9 @@ def assignments(day: dt.date, start: dt.date, company) -> pd.DataFrame:
         else:
             units = company.active_users()
             created = company.user_created_s[units]
-        enrolled = stable_uniform(units, exp.salt) < exp.share
+        low, high = SLICES[exp.experiment_id]
+        draw = stable_uniform(units, LAYER_SALT[exp.unit_type])
+        enrolled = (draw >= low) & (draw < high)
         units, created = units[enrolled], created[enrolled]
         assigned = np.maximum(exp_start + (stable_uniform(units, exp.salt + 1) * RAMP_UP_S).astype(np.int64), created + 60)
         units, assigned = units[assigned <= end_of_day], assigned[assigned <= end_of_day]

@@ -198,7 +198,10 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             name="experiment_assignments",
-            description="End-of-day snapshot of every active experiment assignment (accounts and users).",
+            description=(
+                "End-of-day snapshot of every active experiment assignment (accounts and users). Experiments of "
+                "one unit_type are mutually exclusive: a unit is in at most one experiment of its type at a time."
+            ),
             file_format="csv",
             file_glob="assignments.csv",
             cadence="daily",
