@@ -40,13 +40,11 @@ def build_definitions() -> dg.Definitions:
         resources={"landing": LandingResource(), "lake": LakeResource(), "spark": spark_resource()},
         executor=dg.in_process_executor,
     )
-    for pipeline in cfg.pipelines:
-        policy = freshness_policy(pipeline)
-        defs = defs.map_asset_specs(
-            func=lambda spec, policy=policy: dg.apply_freshness_policy(spec, policy),
-            selection=dg.AssetSelection.assets(pipeline.key),
-        )
-    return defs
+    # Each pipeline's output gets the freshness policy of its SLA.
+    policies = {dg.AssetKey(p.key): freshness_policy(p) for p in cfg.pipelines}
+    return defs.map_asset_specs(
+        func=lambda spec: dg.apply_freshness_policy(spec, policies[spec.key]) if spec.key in policies else spec
+    )
 
 
 defs = build_definitions()

@@ -20,4 +20,4 @@ if ! command -v java >/dev/null 2>&1; then
 fi
 
 echo "setup: syncing .venv from uv.lock"
-uv sync --frozen --extra test --python "$PYTHON" --quiet
+uv sync --frozen --extra test --python "$PYTHON" --quiet --compile-bytecode

@@ -1,0 +1,14 @@
+"""Run every benchmark script in this folder and print their figures."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+SCRIPTS = [["definitions_bench.py"], ["generate_bench.py"], ["oncall_bench.py"],
+           ["pipelines_bench.py", "--scales", "1,10", "--backfill-days", "30", "--year"]]
+
+for script, *args in SCRIPTS:
+    if (HERE / script).exists():
+        print(f"\n#### {script} {' '.join(args)}", flush=True)
+        subprocess.run([sys.executable, str(HERE / script), *args], check=True)

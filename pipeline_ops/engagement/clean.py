@@ -1,0 +1,154 @@
+"""Pure Spark functions behind `stg_click_events`: parse delivery folders, set aside bad lines,
+deduplicate, apply the lateness window and the bot rules.
+
+Every landing line gets exactly one `category`, so nothing disappears silently:
+
+| category           | meaning                                                        | counted on the day of |
+|--------------------|----------------------------------------------------------------|-----------------------|
+| malformed          | not valid JSON, or a field of the wrong type                   | delivery folder       |
+| missing_event_id   | no event_id                                                    | delivery folder       |
+| missing_user_id    | no user_id                                                     | delivery folder       |
+| unparsable_ts      | event_ts or received_ts missing or not ISO-8601 with a zone     | delivery folder       |
+| impossible_ts      | event_ts > received_ts + 5 min, or before 2000-01-01           | delivery folder       |
+| duplicate          | a later delivery of an event_id (the first delivery is kept)  | event                 |
+| other_day          | a good event of a day outside the run (read from a shared folder) | (not counted)      |
+| too_late           | received_ts - event_ts > lateness_hours                        | event                 |
+| bot_user_agent     | user_agent matches the rule list's pattern                     | event                 |
+| bot_rate           | the user has > N clean events in some 60 min of that UTC day  | event                 |
+| clean              | published                                                      | event                 |
+
+"First delivery" = earliest received_ts, then lowest kafka_partition, then lowest kafka_offset.
+Set-aside lines are counted on their delivery folder's day so each line is counted by exactly one
+partition, however many runs read that folder. A timestamp that is not ISO-8601 with a zone ('Z'
+or an offset) is ambiguous and set aside as unparsable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING
+
+from pipeline_ops.engagement.rules import BOT_RULES, EARLIEST_EVENT, ISO_TS_PATTERN, MAX_CLOCK_SKEW, BotRules
+from pipeline_ops.landing.contract import source
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame, SparkSession
+
+CORRUPT = "_corrupt_record"
+SET_ASIDE = ("malformed", "missing_event_id", "missing_user_id", "unparsable_ts", "impossible_ts")
+DROPPED = ("duplicate", "too_late", "bot_user_agent", "bot_rate")
+OUTPUT = ("event_id", "user_id", "account_id", "event_ts", "received_ts", "event_type", "feature", "page", "is_late", "date")
+_HOUR_US = 3_600_000_000
+
+
+def raw_schema():
+    """The click_events contract as a Spark schema: timestamps as strings (parsed strictly later)."""
+    from pyspark.sql import types as T
+
+    types = {"int64": T.LongType()}
+    fields = [T.StructField(c.name, types.get(c.dtype, T.StringType())) for c in source("click_events").columns]
+    return T.StructType([*fields, T.StructField(CORRUPT, T.StringType())])
+
+
+def read_click_events(spark: "SparkSession", paths: list[str]) -> "DataFrame":
+    """JSON lines of the given files, PERMISSIVE (bad lines kept in `_corrupt_record`), plus `_file`, `folder_day`."""
+    from pyspark.sql import functions as F
+
+    raw = (spark.read.schema(raw_schema()).option("mode", "PERMISSIVE")
+           .option("columnNameOfCorruptRecord", CORRUPT).json(paths))
+    raw = raw.withColumn("_file", F.col("_metadata.file_path"))
+    day = F.regexp_extract(F.col("_file"), r"date=(\d{4}-\d{2}-\d{2})", 1)
+    return raw.withColumn("folder_day", F.to_date(day))
+
+
+def _ts(col: str) -> "Column":
+    from pyspark.sql import functions as F
+
+    return F.when(F.col(col).rlike(ISO_TS_PATTERN), F.col(col).try_cast("timestamp"))
+
+
+def _blank(col: str) -> "Column":
+    from pyspark.sql import functions as F
+
+    return F.col(col).isNull() | (F.trim(F.col(col)) == "")
+
+
+def classify_events(raw: "DataFrame", days: list[dt.date], lateness_hours: int, rules: BotRules = BOT_RULES) -> "DataFrame":
+    """Every line of `raw` with `category` (see module doc), `stat_day` and the output columns.
+
+    `days` are the run's UTC days (one, or a backfill range). The caller must run the session in UTC.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    ets, rts = F.col("event_ts"), F.col("received_ts")
+    df = (raw.withColumn("_event_ts_raw", F.col("event_ts")).withColumn("_received_ts_raw", F.col("received_ts"))
+          .withColumn("event_ts", _ts("event_ts")).withColumn("received_ts", _ts("received_ts")))
+    skew_us = int(MAX_CLOCK_SKEW.total_seconds() * 1_000_000)
+    reject = (
+        F.when(F.col(CORRUPT).isNotNull(), "malformed")
+        .when(_blank("event_id"), "missing_event_id")
+        .when(_blank("user_id"), "missing_user_id")
+        .when(ets.isNull() | rts.isNull(), "unparsable_ts")
+        .when((ets < F.lit(EARLIEST_EVENT)) | (F.unix_micros(ets) > F.unix_micros(rts) + skew_us), "impossible_ts")
+    )
+    df = df.withColumn("reject", reject).withColumn("date", F.to_date(ets))
+
+    # Deliveries of one event_id among the good lines (set-aside lines never win "first").
+    first = Window.partitionBy("event_id", F.col("reject").isNull()).orderBy(
+        rts.asc(), F.col("kafka_partition").asc_nulls_last(), F.col("kafka_offset").asc_nulls_last(), F.col("folder_day")
+    )
+    good = F.col("reject").isNull()
+    df = df.withColumn("delivery", F.when(good, F.row_number().over(first)))
+    too_late = (F.unix_micros(rts) - F.unix_micros(ets)) > F.lit(lateness_hours * _HOUR_US)
+    ua_bot = F.coalesce(F.col("user_agent").rlike(f"(?i)({rules.user_agent_pattern})"), F.lit(False))
+    in_run = F.col("date").isin(list(days))
+    pre = (F.when(~good, F.col("reject")).when(F.col("delivery") > 1, "duplicate").when(~in_run, "other_day")
+           .when(too_late, "too_late").when(ua_bot, "bot_user_agent"))
+    df = df.withColumn("pre", pre)
+
+    # Rate rule over the remaining candidates: events in [t, t + 1 h) per user and day, sliding.
+    candidate = F.col("pre").isNull()
+    us = F.unix_micros(ets)
+    hour = Window.partitionBy("user_id", "date").orderBy(us).rangeBetween(0, _HOUR_US - 1)
+    per_day = Window.partitionBy("user_id", "date")
+    df = df.withColumn("_n_hour", F.when(candidate, F.sum(candidate.cast("int")).over(hour)))
+    df = df.withColumn("_rate_bot", F.max(F.coalesce(F.col("_n_hour") > rules.max_events_per_hour, F.lit(False))).over(per_day))
+    category = F.coalesce(F.col("pre"), F.when(F.col("_rate_bot"), F.lit("bot_rate")).otherwise(F.lit("clean")))
+    stat_day = F.when(F.col("reject").isNotNull(), F.col("folder_day")).otherwise(F.col("date"))
+    return (df.withColumn("category", category).withColumn("stat_day", stat_day)
+            .withColumn("is_late", F.to_date(rts) > F.col("date")))
+
+
+def clean_events(classified: "DataFrame", definition_version: str = "") -> "DataFrame":
+    """The published events (category 'clean') with the output columns and `definition_version`."""
+    from pyspark.sql import functions as F
+
+    return classified.filter(F.col("category") == "clean").select(*OUTPUT, F.lit(definition_version).alias("definition_version"))
+
+
+def event_stats(classified: "DataFrame", days: list[dt.date]) -> tuple[dict[str, dict[str, dict[str, int]]], int]:
+    """({day: {category: {"rows": n, "users": distinct user_ids}}} for the run's days, lines read) in one action."""
+    from pyspark.sql import functions as F
+
+    rows = (classified.groupBy("stat_day", "category")
+            .agg(F.count(F.lit(1)).alias("rows"), F.countDistinct("user_id").alias("users")).collect())
+    out: dict[str, dict[str, dict[str, int]]] = {d.isoformat(): {} for d in days}
+    for r in rows:
+        day = r["stat_day"].isoformat() if r["stat_day"] is not None else None
+        if day in out and r["category"] != "other_day":
+            out[day][r["category"]] = {"rows": int(r["rows"]), "users": int(r["users"])}
+    return out, sum(int(r["rows"]) for r in rows)
+
+
+def set_aside_sample(classified: "DataFrame", days: list[dt.date], n: int = 5) -> list[dict]:
+    """Up to n set-aside lines of the run's days, with their file, for the materialization metadata."""
+    from pyspark.sql import functions as F
+
+    fields = F.to_json(F.struct("event_id", "user_id", F.col("_event_ts_raw").alias("event_ts"),
+                                F.col("_received_ts_raw").alias("received_ts")))
+    rows = (classified.filter(F.col("category").isin(list(SET_ASIDE)) & F.col("stat_day").isin(list(days)))
+            .select("category", F.col("_file").alias("file"),
+                    F.substring(F.coalesce(F.col(CORRUPT), fields), 1, 300).alias("line"))
+            .orderBy("file", "category", "line").limit(n).collect())
+    return [r.asDict() for r in rows]

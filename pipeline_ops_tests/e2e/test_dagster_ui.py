@@ -1,0 +1,152 @@
+"""End to end: the real `dagster dev` (webserver + daemon) on 127.0.0.1 serves the asset graph,
+and a backfill launched through its GraphQL API is executed by the daemon into the lake.
+
+This is what `make run` starts, on generated sample data in temporary folders.
+"""
+
+import datetime as dt
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from pipeline_ops.lake.storage import Lake
+from pipeline_ops.settings import PROJECT_DIR
+
+pytestmark = pytest.mark.e2e
+
+FIXED_OUTPUTS = {"profit_unit_level", "profit_aggregate", "growth_daily", "growth_aggregate",
+                 "engagement_aggregate", "investor_monthly_report"}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def graphql(port: int, query: str, variables: dict | None = None) -> dict:
+    body = json.dumps({"query": query, "variables": variables or {}}).encode()
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/graphql", body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=30) as resp:
+        payload = json.load(resp)
+    assert "errors" not in payload, payload
+    return payload["data"]
+
+
+def wait_for(predicate, timeout: float, what: str):
+    deadline = time.monotonic() + timeout
+    last_error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as exc:  # server not up yet
+            last_error = exc
+        time.sleep(1)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
+
+
+@pytest.fixture(scope="module")
+def dagster_dev(tmp_path_factory):
+    """`make run`'s script itself, pointed at temporary folders and a free port."""
+    root = tmp_path_factory.mktemp("e2e")
+    home, landing, lake = root / "home", root / "landing", root / "lake"
+    port = free_port()
+    env = {**os.environ, "DAGSTER_HOME": str(home), "PIPELINE_OPS_LANDING": str(landing),
+           "PIPELINE_OPS_LAKE": str(lake), "PIPELINE_OPS_PORT": str(port), "PIPELINE_OPS_SAMPLE_DAYS": "4",
+           "PIPELINE_OPS_SAMPLE_SCALE": "0.01", "PIPELINE_OPS_SPARK_MASTER": "local[2]"}
+    log = open(root / "run.log", "w")
+    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_DIR, env=env, stdout=log,
+                            stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for(lambda: graphql(port, "{ version }")["version"], 240, "the webserver")
+        yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+        days = [(yesterday - dt.timedelta(days=n)).isoformat() for n in (2, 1)]
+        yield {"port": port, "lake": Lake(str(lake)), "log": root / "run.log", "days": days, "home": home}
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+        log.close()
+
+
+def test_run_script_generated_sample_data_and_instance(dagster_dev):
+    assert (dagster_dev["home"] / "dagster.yaml").exists()
+    landing = Path(os.path.dirname(dagster_dev["log"])) / "landing"
+    assert {p.name for p in landing.iterdir()} >= {"accounts", "click_events", "fx_rates", "revenue"}
+
+
+ASSET_NODES = "{ assetNodes { assetKey { path } groupName isMaterializable dependencyKeys { path } } }"
+
+
+def test_ui_serves_the_whole_asset_graph(dagster_dev):
+    nodes = graphql(dagster_dev["port"], ASSET_NODES)["assetNodes"]
+    keys = {"/".join(n["assetKey"]["path"]) for n in nodes}
+    assert FIXED_OUTPUTS <= keys
+    assert {"landing/click_events", "landing/fx_rates"} <= keys
+    groups = {n["groupName"] for n in nodes}
+    assert {"profit", "growth", "engagement", "reporting", "landing"} <= groups
+
+
+def test_daemon_runs_a_backfill_launched_from_the_api(dagster_dev):
+    port = dagster_dev["port"]
+    nodes = {"/".join(n["assetKey"]["path"]): n for n in graphql(port, ASSET_NODES)["assetNodes"]}
+    # profit_aggregate and everything materializable upstream of it
+    selection, todo = set(), ["profit_aggregate"]
+    while todo:
+        key = todo.pop()
+        if key in selection or not nodes[key]["isMaterializable"]:
+            continue
+        selection.add(key)
+        todo += ["/".join(d["path"]) for d in nodes[key]["dependencyKeys"]]
+    launched = graphql(port, """
+        mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+          __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"params": {"assetSelection": [{"path": k.split("/")} for k in sorted(selection)],
+                    "partitionNames": dagster_dev["days"]}},
+    )["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+    def finished():
+        status = graphql(port, """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+            ... on PartitionBackfill { status } } }""", {"id": launched["backfillId"]})
+        value = status["partitionBackfillOrError"]["status"]
+        return value if value in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED") else None
+
+    status = wait_for(finished, 300, "the backfill to finish")
+    assert status in ("COMPLETED", "COMPLETED_SUCCESS"), Path(dagster_dev["log"]).read_text()[-4000:]
+    lake = dagster_dev["lake"]
+    assert lake.partitions("profit_aggregate") == dagster_dev["days"]
+    assert len(lake.read("profit_aggregate", dagster_dev["days"])) == 2  # one row per day
+
+
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+def test_real_browser_renders_the_asset_catalog(dagster_dev, tmp_path):
+    chromium = shutil.which("chromium")
+    assert chromium, "Debian's chromium is missing: scripts/test.sh installs it"
+
+    def rendered_dom() -> str:
+        out = subprocess.run(
+            [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000",
+             "--dump-dom", f"http://127.0.0.1:{dagster_dev['port']}/assets"],
+            capture_output=True, text=True, timeout=120,
+        )
+        return out.stdout
+
+    dom = wait_for(lambda: (d := rendered_dom()) and "profit_aggregate" in d and d, 180, "the catalog to render")
+    for key in ("engagement_aggregate", "growth_aggregate", "investor_monthly_report"):
+        assert key in dom
