@@ -10,6 +10,7 @@ from pipeline_ops.config import load_config
 from pipeline_ops.config.models import Sla
 from pipeline_ops.reporting.assets import ASSETS as REPORT_ASSETS
 from pipeline_ops.resources.lake import LakeResource
+from pipeline_ops.resources.spark import SparkResource
 from pipeline_ops.scheduling import deadline_cron, last_complete_partition, pipeline_job, pipeline_schedule, run_cron
 
 IST = ZoneInfo("Asia/Kolkata")
@@ -44,7 +45,7 @@ def test_schedule_requests_that_partition_with_stable_run_key():
     job = pipeline_job(pipeline)
     schedule = pipeline_schedule(pipeline, job)
     assert schedule.cron_schedule == "15 8 3 * *" and schedule.execution_timezone == "Asia/Kolkata"
-    defs = dg.Definitions(assets=REPORT_ASSETS, jobs=[job], schedules=[schedule], resources={"lake": LakeResource()})
+    defs = dg.Definitions(assets=REPORT_ASSETS, jobs=[job], schedules=[schedule], resources={"lake": LakeResource(), "spark": SparkResource()})
     context = dg.build_schedule_context(
         scheduled_execution_time=dt.datetime(2025, 5, 3, 8, 15, tzinfo=IST), repository_def=defs.get_repository_def()
     )

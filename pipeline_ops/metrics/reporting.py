@@ -1,7 +1,10 @@
 """Investor monthly report: the month's profit, growth and engagement in one row.
 
-Built only from the three investor-facing daily outputs, so it inherits their exclusions
-(experiment traffic flagged exclude_from_investor is already out).
+The headline figures come from the three investor-facing daily outputs, so they inherit their
+exclusions (experiment traffic flagged exclude_from_investor is already out). The account section
+(seat utilisation, revenue concentration) reads the account-level staging tables and applies the
+same exclusions itself; its revenue total must agree with profit_aggregate's, or the report fails
+closed.
 """
 
 from __future__ import annotations
@@ -9,7 +12,9 @@ from __future__ import annotations
 from pipeline_ops.lake.schema import Field, OutputSchema
 from pipeline_ops.metrics.model import Metric
 
-DEFINITION_VERSION = "report/1.0"
+DEFINITION_VERSION = "report/1.1"
+TOP_ACCOUNTS = 10  # revenue concentration: share of the month's revenue from this many accounts
+REVENUE_TOLERANCE_USD = 0.01  # account-level and daily revenue totals may differ by rounding only
 ASSET = "investor_monthly_report"
 _MONTH = "calendar month of UTC days"
 
@@ -29,6 +34,18 @@ METRICS = [
     Metric("stickiness", ASSET, "How much of the monthly audience comes back daily.", "avg_dau", "mau_end (null when 0)", unit="ratio", day_boundary=_MONTH),
     Metric("sessions_per_user", ASSET, "Average of the daily sessions per user.", "mean of engagement_aggregate.sessions_per_user (days with a value)", unit="sessions", day_boundary=_MONTH),
     Metric("d7_retention", ASSET, "Average 7-day return rate.", "mean of engagement_aggregate.d7_retention (days with a value)", unit="ratio", day_boundary=_MONTH),
+    Metric(
+        "seat_utilisation", ASSET, "Share of the seats sold that people actually use.",
+        "distinct users active in the month (stg_user_activity_daily) of the accounts paying on the last day",
+        "licences of those accounts on the last day (null when 0)", unit="ratio", day_boundary=_MONTH,
+        exclusions="accounts and users flagged exclude_from_investor; accounts not active on the last day",
+    ),
+    Metric(
+        "top_accounts_revenue_share", ASSET, f"Revenue concentration: how much of the month's revenue the {TOP_ACCOUNTS} largest accounts bring.",
+        f"net revenue (stg_revenue_usd) of the {TOP_ACCOUNTS} accounts with the most net revenue in the month",
+        "net revenue of all accounts in the month (null when 0)", unit="ratio", day_boundary=_MONTH,
+        exclusions="an account's revenue on days its experiment is exclude_from_investor",
+    ),
 ]
 
 SCHEMA = OutputSchema(
@@ -56,6 +73,8 @@ SCHEMA = OutputSchema(
         Field("sessions_per_user", "float64", "mean daily sessions per user", nullable=True),
         Field("time_in_app_min_per_user", "float64", "mean daily minutes in app per user", nullable=True),
         Field("d7_retention", "float64", "mean daily 7-day return rate", nullable=True),
+        Field("seat_utilisation", "float64", "month's active users of paying accounts / their licences", nullable=True),
+        Field("top_accounts_revenue_share", "float64", f"revenue share of the {TOP_ACCOUNTS} largest accounts", nullable=True),
         Field("definition_version", "string", "report and upstream definition versions"),
     ),
 )

@@ -1,41 +1,72 @@
-"""`investor_monthly_report`: one row per month joining profit, growth and engagement.
+"""`investor_monthly_report`: one row per month joining profit, growth and engagement (Spark).
 
-Fails closed: if any day of the month is missing from any investor-facing daily output, the
-run fails with the missing days named and nothing is published. Re-running a month replaces its
-row. Scheduled on the configured day of the following month (default: the 1st).
+Fails closed: if any day of the month is missing from any investor-facing daily output or from
+the account-level tables, or the account-level revenue disagrees with profit_aggregate, the run
+fails naming what is wrong and nothing is published. Re-running a month replaces its row.
+Scheduled on the configured day of the following month (default: the 3rd, after the last day's
+late click events have arrived).
 """
 
+import datetime as dt
 
 import dagster as dg
 import pandas as pd
 from dagster import AssetExecutionContext
 
 from pipeline_ops.asset_meta import pipeline_asset_args
+from pipeline_ops.growth.schemas import ACCOUNT_DAILY
 from pipeline_ops.lake.publish import now_utc, publish_frame
+from pipeline_ops.lake.spark_publish import read_lake_partitions, require_utc
+from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA
+from pipeline_ops.metrics.engagement import AGGREGATE_SCHEMA as ENGAGEMENT
+from pipeline_ops.metrics.growth import AGGREGATE_SCHEMA as GROWTH
+from pipeline_ops.metrics.profit import AGGREGATE_SCHEMA as PROFIT
 from pipeline_ops.metrics.reporting import DEFINITION_VERSION, SCHEMA
 from pipeline_ops.partitions import monthly_partitions
-from pipeline_ops.reporting.report import UPSTREAM, build_report, month_days
+from pipeline_ops.profit.schemas import REVENUE_USD
+from pipeline_ops.reporting.report import (
+    IncompleteMonthError, account_section, check_revenue_agrees, daily_rollup, month_days,
+)
 from pipeline_ops.resources.lake import LakeResource
+from pipeline_ops.resources.spark import SparkResource
+
+DAILY_INPUTS = (PROFIT, GROWTH, ENGAGEMENT)
+ACCOUNT_INPUTS = (ACTIVITY_SCHEMA, ACCOUNT_DAILY, REVENUE_USD)
 
 
 @dg.asset(
     key=SCHEMA.asset,
     partitions_def=monthly_partitions(),
-    deps=[dg.AssetDep(name) for name in UPSTREAM],
+    deps=[dg.AssetDep(s.asset) for s in (*DAILY_INPUTS, *ACCOUNT_INPUTS)],
     backfill_policy=dg.BackfillPolicy.single_run(),
     description=__doc__,
-    **pipeline_asset_args("investor_monthly_report", kinds={"pandas", "parquet"}),
+    **pipeline_asset_args("investor_monthly_report", kinds={"spark", "parquet"}),
 )
-def investor_monthly_report(context: AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
+def investor_monthly_report(
+    context: AssetExecutionContext, lake: LakeResource, spark: SparkResource
+) -> dg.MaterializeResult:
     started = now_utc()
-    store = lake.lake()
-    months = list(context.partition_keys)
-    rows = []
-    for month in months:
-        days = month_days(month)
-        inputs = {name: store.read(name, days, required=False) for name in UPSTREAM}
-        rows.append(build_report(month, inputs["profit_aggregate"], inputs["growth_aggregate"], inputs["engagement_aggregate"]))
-    return publish_frame(context, store, SCHEMA, pd.concat(rows, ignore_index=True), months, started, DEFINITION_VERSION)
+    store, session = lake.lake(), spark.spark_session
+    require_utc(session)
+    rows = [_report_row(session, store, month) for month in context.partition_keys]
+    return publish_frame(context, store, SCHEMA, pd.DataFrame(rows), list(context.partition_keys), started,
+                         DEFINITION_VERSION)
+
+
+def _report_row(session, store, month: str) -> dict:
+    """The report row of one month, or IncompleteMonthError naming what is missing or inconsistent."""
+    days = month_days(month)
+    lacking = {s.asset: [d for d in days if not store.has_partition(s.asset, d)] for s in ACCOUNT_INPUTS}
+    lacking = {k: v for k, v in lacking.items() if v}
+    if lacking:
+        detail = "; ".join(f"{k}: {len(v)} day(s) missing, first {v[:3]}" for k, v in lacking.items())
+        raise IncompleteMonthError(f"investor report {month} not built, inputs incomplete: {detail}")
+    inputs = {s.asset: read_lake_partitions(session, store, s, days, required=False) for s in DAILY_INPUTS}
+    values, versions = daily_rollup(session, month, inputs)
+    activity, accounts, revenue = (read_lake_partitions(session, store, s, days) for s in ACCOUNT_INPUTS)
+    section = account_section(activity, accounts, revenue, dt.date.fromisoformat(days[-1]))
+    check_revenue_agrees(month, values["revenue_usd"], section.pop("investor_revenue_usd"))
+    return {**values, **section, "definition_version": f"{DEFINITION_VERSION} ({', '.join(versions)})"}
 
 
 ASSETS = [investor_monthly_report]

@@ -142,11 +142,13 @@ def test_real_browser_renders_the_asset_catalog(dagster_dev, tmp_path):
     def rendered_dom() -> str:
         out = subprocess.run(
             [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000",
-             "--dump-dom", f"http://127.0.0.1:{dagster_dev['port']}/assets"],
+             # The catalog renders only the rows in view: a tall window brings every asset into view.
+             "--window-size=1400,6000", "--dump-dom", f"http://127.0.0.1:{dagster_dev['port']}/assets"],
             capture_output=True, text=True, timeout=120,
         )
         return out.stdout
 
     dom = wait_for(lambda: (d := rendered_dom()) and "profit_aggregate" in d and d, 180, "the catalog to render")
-    for key in ("engagement_aggregate", "growth_aggregate", "investor_monthly_report"):
+    for key in ("engagement_aggregate", "growth_aggregate", "growth_daily", "profit_unit_level",
+                "investor_monthly_report", "stg_click_events"):
         assert key in dom

@@ -1,18 +1,31 @@
-"""Investor monthly report on a hand-built February 2025 (28 days)."""
+"""Investor monthly report (Spark) on a hand-built February 2025 (28 days).
 
+Every expected figure is worked out by hand in the comments next to it.
+"""
+
+import datetime as dt
 import math
 
 import dagster as dg
 import pandas as pd
 import pytest
 
+from pipeline_ops.growth.schemas import ACCOUNT_DAILY
 from pipeline_ops.lake.publish import split_by_partition
+from pipeline_ops.lake.spark_publish import read_lake_partitions
 from pipeline_ops.lake.storage import Lake
+from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA
+from pipeline_ops.profit.schemas import REVENUE_USD
 from pipeline_ops.reporting.assets import investor_monthly_report
-from pipeline_ops.reporting.report import IncompleteMonthError, build_report
+from pipeline_ops.reporting.report import paying_seat_usage
 from pipeline_ops.resources.lake import LakeResource
+from pipeline_ops.resources.spark import SparkResource
+
+pytestmark = pytest.mark.spark
 
 DAYS = pd.date_range("2025-02-01", "2025-02-28", freq="D")
+KEYS = [d.strftime("%Y-%m-%d") for d in DAYS]
+LAST = pd.Timestamp("2025-02-28")
 
 
 def profit() -> pd.DataFrame:
@@ -40,13 +53,86 @@ def engagement() -> pd.DataFrame:
     })
 
 
-def test_report_matches_hand_computation():
-    row = build_report("2025-02", profit(), growth(), engagement()).iloc[0]
+# Accounts, the same every day except acc_12, whose experiment is excluded on 10 February only.
+# Paying on the 28th: acc_01 (10 seats), acc_02 (5), acc_03..acc_11 (1 each), acc_12 (20) = 44 seats.
+# acc_x is excluded all month; acc_gone has churned.
+ACCOUNTS = [("acc_01", True, 10), ("acc_02", True, 5), *[(f"acc_{i:02d}", True, 1) for i in range(3, 12)],
+            ("acc_12", True, 20), ("acc_x", True, 4), ("acc_gone", False, 0)]
+
+
+def accounts() -> pd.DataFrame:
+    rows = []
+    for day in DAYS:
+        for account, active, seats in ACCOUNTS:
+            excluded = account == "acc_x" or (account == "acc_12" and day == pd.Timestamp("2025-02-10"))
+            rows.append({"date": day, "account_id": account, "plan": "team", "region": "emea", "currency": "USD",
+                         "status": "active" if active else "churned", "licences": seats, "mrr": 10.0 * seats,
+                         "mrr_usd": 10.0 * seats, "is_active": active and seats > 0, "experiment_id": None,
+                         "variant": None, "exclude_from_investor": excluded, "definition_version": "growth/1.0"})
+    return pd.DataFrame(rows)
+
+
+def activity() -> pd.DataFrame:
+    # Counted: acc_01's u01..u06 (u01 on three days, counted once), acc_02's u07, acc_12's 15 users
+    # -> 22 active seat users. Not counted: u08 (user-level excluded experiment), u50 (excluded
+    # account), u60 (churned account), u70 (no account).
+    rows = [("2025-02-0%d" % d, "u01", "acc_01", False) for d in (1, 2, 3)]
+    rows += [("2025-02-05", f"u0{i}", "acc_01", False) for i in range(2, 7)]
+    rows += [("2025-02-06", "u07", "acc_02", False), ("2025-02-06", "u08", "acc_02", True),
+             ("2025-02-07", "u50", "acc_x", True), ("2025-02-07", "u60", "acc_gone", False),
+             ("2025-02-07", "u70", None, False)]
+    rows += [(k, f"big{u:02d}", "acc_12", False) for k in KEYS for u in range(15)]
+    return pd.DataFrame({
+        "date": pd.to_datetime([r[0] for r in rows]), "user_id": [r[1] for r in rows],
+        "account_id": [r[2] for r in rows], "events": 3, "clicks": 1, "sessions": 1, "time_in_app_s": 60.0,
+        "features": "", "experiment_id": None, "variant": None, "exclude_from_investor": [r[3] for r in rows],
+        "definition_version": "engagement/1.0",
+    })
+
+
+def revenue() -> pd.DataFrame:
+    # Investor revenue: acc_01..acc_11 200 each (2200) + acc_12 700 - 100 refund (600) = 2800,
+    # which is profit_aggregate's 28 x 100. Left out: acc_12's 500 on its excluded day, acc_x's 1000.
+    # Top 10 = 600 + 9 x 200 = 2400 -> share 2400 / 2800 = 6/7.
+    docs = [("2025-02-05", f"acc_{i:02d}", "invoice", 200.0) for i in range(1, 12)]
+    docs += [("2025-02-20", "acc_12", "invoice", 700.0), ("2025-02-21", "acc_12", "refund", -100.0),
+             ("2025-02-10", "acc_12", "invoice", 500.0), ("2025-02-03", "acc_x", "invoice", 1000.0)]
+    return pd.DataFrame({
+        "date": pd.to_datetime([d[0] for d in docs]), "invoice_id": [f"inv_{i}" for i in range(len(docs))],
+        "account_id": [d[1] for d in docs], "kind": [d[2] for d in docs],
+        "issued_at": pd.to_datetime([d[0] for d in docs], utc=True), "amount": [abs(d[3]) for d in docs],
+        "currency": "USD", "usd_per_unit": 1.0, "amount_usd": [d[3] for d in docs], "definition_version": "profit/1.0",
+    })
+
+
+def write_lake(root, **overrides) -> Lake:
+    lake = Lake(str(root))
+    tables = {"profit_aggregate": profit(), "growth_aggregate": growth(), "engagement_aggregate": engagement(),
+              ACTIVITY_SCHEMA.asset: activity(), ACCOUNT_DAILY.asset: accounts(), REVENUE_USD.asset: revenue()}
+    tables.update(overrides)
+    for name, frame in tables.items():
+        lake.commit(lake.stage_frames(name, split_by_partition(frame, KEYS)))
+    return lake
+
+
+def materialize(root, month="2025-02"):
+    resources = {"lake": LakeResource(url=str(root)), "spark": SparkResource(master="local[2]", shuffle_partitions=2)}
+    return dg.materialize([investor_monthly_report], partition_key=month, resources=resources,
+                          instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
+
+
+def test_report_matches_hand_computation(spark, tmp_path):
+    lake = write_lake(tmp_path)
+    assert materialize(tmp_path).success
+    rows = lake.read("investor_monthly_report", ["2025-02"])
+    assert len(rows) == 1
+    row = rows.iloc[0]
     assert row["revenue_usd"] == 2800.0  # 28 x 100
     assert row["profit_usd"] == 1400.0  # 28 x 50
     assert row["profit_margin"] == 0.5  # 1400 / 2800
     assert row["active_accounts_end"] == 37  # 10 + 27
     assert row["new_accounts"] == 56 and row["churned_accounts"] == 28 and row["net_new_accounts"] == 28
+    assert row["licences_end"] == 127  # 100 + 27
     assert row["mrr_end_usd"] == 1280.0  # 1010 + 27 x 10
     # net new 280 over the month; start = 1280 - 280 = 1000 -> 28 %
     assert math.isclose(row["mrr_growth_pct"], 28.0)
@@ -54,34 +140,78 @@ def test_report_matches_hand_computation():
     assert row["mau_end"] == 500
     assert math.isclose(row["stickiness"], 0.3)  # 150 / 500
     assert row["d7_retention"] == 0.5  # days without a value are left out, not counted as 0
-    assert row["definition_version"] == "report/1.0 (engagement/1.0, growth/1.0, profit/1.0)"
+    assert math.isclose(row["seat_utilisation"], 22 / 44)
+    assert math.isclose(row["top_accounts_revenue_share"], 6 / 7)
+    assert row["definition_version"] == "report/1.1 (engagement/1.0, growth/1.0, profit/1.0)"
+
+    # Re-running the month replaces its row.
+    assert materialize(tmp_path).success
+    assert len(lake.read("investor_monthly_report", ["2025-02"])) == 1
 
 
-def test_zero_revenue_gives_null_margin_not_error():
-    zero = profit().assign(revenue_usd=0.0, profit_usd=-50.0)
-    row = build_report("2025-02", zero, growth(), engagement()).iloc[0]
-    assert pd.isna(row["profit_margin"])
+def test_zero_revenue_gives_null_ratios_not_errors(spark, tmp_path):
+    lake = write_lake(tmp_path, profit_aggregate=profit().assign(revenue_usd=0.0, profit_usd=-50.0),
+                      stg_revenue_usd=revenue().iloc[0:0])
+    assert materialize(tmp_path).success
+    row = lake.read("investor_monthly_report", ["2025-02"]).iloc[0]
+    assert pd.isna(row["profit_margin"]) and pd.isna(row["top_accounts_revenue_share"])
 
 
-def test_missing_day_fails_closed_naming_table_and_day():
-    with pytest.raises(IncompleteMonthError, match=r"growth_aggregate: 1 day\(s\) missing, first \['2025-02-14'\]"):
-        build_report("2025-02", profit(), growth().drop(index=13), engagement())
+def test_missing_day_fails_closed_naming_table_and_day(spark, tmp_path):
+    lake = write_lake(tmp_path)
+    lake.fs.rm(lake.partition_dir("growth_aggregate", "2025-02-14"), recursive=True)
+    result = materialize(tmp_path)
+    assert not result.success
+    message = str(result.get_step_failure_events()[0].event_specific_data.error)
+    assert "growth_aggregate: 1 day(s) missing, first ['2025-02-14']" in message
+    assert not lake.has_partition("investor_monthly_report", "2025-02")
 
 
-def test_asset_publishes_one_row_and_nothing_when_incomplete(tmp_path):
-    lake = Lake(str(tmp_path))
-    days = [d.strftime("%Y-%m-%d") for d in DAYS]
-    for name, frame in [("profit_aggregate", profit()), ("growth_aggregate", growth()), ("engagement_aggregate", engagement())]:
-        lake.commit(lake.stage_frames(name, split_by_partition(frame, days)))
-    resources = {"lake": LakeResource(url=str(tmp_path))}
-    result = dg.materialize([investor_monthly_report], partition_key="2025-02", resources=resources,
-                            instance=dg.DagsterInstance.ephemeral())
-    assert result.success
-    published = lake.read("investor_monthly_report", ["2025-02"])
-    assert published["revenue_usd"].tolist() == [2800.0]
-
-    # March has no upstream days at all: the run fails and publishes nothing.
-    failed = dg.materialize([investor_monthly_report], partition_key="2025-03", resources=resources,
-                            instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
-    assert not failed.success
+def test_month_without_account_tables_fails_closed(spark, tmp_path):
+    lake = write_lake(tmp_path)
+    lake.fs.rm(lake.partition_dir(ACTIVITY_SCHEMA.asset, "2025-02-01"), recursive=True)
+    result = materialize(tmp_path)
+    assert not result.success
+    assert "stg_user_activity_daily: 1 day(s) missing, first ['2025-02-01']" in str(
+        result.get_step_failure_events()[0].event_specific_data.error)
+    # March has no upstream days at all: fails and publishes nothing.
+    assert not materialize(tmp_path, "2025-03").success
     assert not lake.has_partition("investor_monthly_report", "2025-03")
+
+
+def test_revenue_disagreement_fails_closed(spark, tmp_path):
+    # profit_aggregate re-run with one day's revenue changed, the account table not: totals differ by 40.
+    changed = profit()
+    changed.loc[4, "revenue_usd"] = 140.0
+    lake = write_lake(tmp_path, profit_aggregate=changed)
+    result = materialize(tmp_path)
+    assert not result.success
+    message = str(result.get_step_failure_events()[0].event_specific_data.error)
+    assert "2800.00 USD of investor revenue but profit_aggregate sums to 2840.00 USD" in message
+    assert not lake.has_partition("investor_monthly_report", "2025-02")
+
+
+def test_hot_account_is_joined_by_broadcast_and_counted_once_per_user(spark, tmp_path):
+    # One account owns 20,000 of 20,010 users: the join must not shuffle activity by account_id.
+    hot = pd.DataFrame({"date": pd.Timestamp("2025-02-28"), "user_id": [f"h{i}" for i in range(20_000)],
+                        "account_id": "acc_hot", "exclude_from_investor": False})
+    cold = pd.DataFrame({"date": pd.Timestamp("2025-02-28"), "user_id": [f"c{i}" for i in range(10)],
+                         "account_id": [f"acc_{i}" for i in range(10)], "exclude_from_investor": False})
+    twice = hot.head(500).assign(date=pd.Timestamp("2025-02-27"))  # same users another day: still 20,000
+    lake = Lake(str(tmp_path))
+    frame = pd.concat([hot, cold, twice], ignore_index=True)
+    lake.commit(lake.stage_frames(ACTIVITY_SCHEMA.asset, split_by_partition(frame, ["2025-02-27", "2025-02-28"])))
+    acc = pd.DataFrame({"date": pd.Timestamp("2025-02-28"), "account_id": ["acc_hot", *[f"acc_{i}" for i in range(10)]],
+                        "is_active": True, "exclude_from_investor": False, "licences": [25_000, *[1] * 10]})
+    lake.commit(lake.stage_frames(ACCOUNT_DAILY.asset, split_by_partition(acc, ["2025-02-28"])))
+    # Size-based broadcasting off: only the code's explicit broadcast can avoid the shuffle join.
+    spark.conf.set("spark.sql.autoBroadcastJoinThreshold", "-1")
+    try:
+        usage = paying_seat_usage(read_lake_partitions(spark, lake, ACTIVITY_SCHEMA, ["2025-02-27", "2025-02-28"]),
+                                  read_lake_partitions(spark, lake, ACCOUNT_DAILY, ["2025-02-28"]), dt.date(2025, 2, 28))
+        row = usage.collect()[0]
+    finally:
+        spark.conf.unset("spark.sql.autoBroadcastJoinThreshold")
+    assert (row["active_seat_users"], row["paid_seats"]) == (20_010, 25_010)
+    plan = usage._jdf.queryExecution().executedPlan().toString()
+    assert "BroadcastHashJoin" in plan and "SortMergeJoin" not in plan
