@@ -17,6 +17,7 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 from pipeline_ops import engagement, growth, profit, sources, staging  # noqa: E402
 from pipeline_ops.config import current_config  # noqa: E402
+from pipeline_ops.engagement.settle import settle_job, settle_schedule  # noqa: E402
 from pipeline_ops.reporting.assets import ASSETS as REPORTING_ASSETS  # noqa: E402
 from pipeline_ops.resources.lake import LakeResource, LandingResource  # noqa: E402
 from pipeline_ops.resources.spark import spark_resource  # noqa: E402
@@ -26,6 +27,7 @@ from pipeline_ops.scheduling import freshness_policy, pipeline_job, pipeline_sch
 def build_definitions() -> dg.Definitions:
     cfg = current_config()
     jobs = {p.key: pipeline_job(p) for p in cfg.pipelines}
+    settle = settle_job()
     defs = dg.Definitions(
         assets=[
             *sources.ASSETS,
@@ -35,8 +37,8 @@ def build_definitions() -> dg.Definitions:
             *engagement.ASSETS,
             *REPORTING_ASSETS,
         ],
-        jobs=list(jobs.values()),
-        schedules=[pipeline_schedule(p, jobs[p.key]) for p in cfg.pipelines],
+        jobs=[*jobs.values(), settle],
+        schedules=[*(pipeline_schedule(p, jobs[p.key]) for p in cfg.pipelines), settle_schedule(settle)],
         resources={"landing": LandingResource(), "lake": LakeResource(), "spark": spark_resource()},
         executor=dg.in_process_executor,
     )

@@ -52,3 +52,25 @@ def test_schedule_requests_that_partition_with_stable_run_key():
     request = schedule.evaluate_tick(context).run_requests[0]
     assert request.partition_key == "2025-04"
     assert request.run_key == "investor_monthly_report:2025-04"
+
+
+def test_settle_schedule_rebuilds_the_day_whose_late_window_just_closed():
+    from pipeline_ops.definitions import defs
+    from pipeline_ops.engagement.settle import settled_partition
+
+    # Events of 2025-03-01 may arrive until 2025-03-02 00:00 + 48 h = 2025-03-04 00:00 UTC.
+    assert settled_partition(dt.datetime(2025, 3, 4, 0, 30, tzinfo=dt.timezone.utc), 48) == "2025-03-01"
+    # 36 h: the window of 03-02 closes 03-04 12:00, after 00:30: the newest closed day is still 03-01.
+    assert settled_partition(dt.datetime(2025, 3, 4, 0, 30, tzinfo=dt.timezone.utc), 36) == "2025-03-01"
+    # No lateness: yesterday is final as soon as it ends.
+    assert settled_partition(dt.datetime(2025, 3, 4, 0, 30, tzinfo=dt.timezone.utc), 0) == "2025-03-03"
+
+    schedule = defs.resolve_schedule_def("engagement_settle_schedule")
+    assert schedule.cron_schedule == "30 0 * * *" and schedule.execution_timezone == "UTC"
+    context = dg.build_schedule_context(scheduled_execution_time=dt.datetime(2025, 3, 4, 0, 30, tzinfo=dt.timezone.utc),
+                                        repository_def=defs.get_repository_def())
+    request = schedule.evaluate_tick(context).run_requests[0]
+    assert (request.partition_key, request.run_key) == ("2025-03-01", "engagement_settle:2025-03-01")
+    job = defs.resolve_job_def("engagement_settle_job")
+    assert {k.to_user_string() for k in job.asset_layer.executable_asset_keys} == {
+        "stg_click_events", "stg_sessions", "stg_user_activity_daily", "engagement_aggregate"}
