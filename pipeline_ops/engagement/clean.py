@@ -21,6 +21,9 @@ Every landing line gets exactly one `category`, so nothing disappears silently:
 Set-aside lines are counted on their delivery folder's day so each line is counted by exactly one
 partition, however many runs read that folder. A timestamp that is not ISO-8601 with a zone ('Z'
 or an offset) is ambiguous and set aside as unparsable.
+
+Set-aside lines are not only counted: `quarantine_rows` gives one row per line (reason, file, the
+raw text, Kafka coordinates) for the `quarantine_click_events` table, on the same delivery day.
 """
 
 from __future__ import annotations
@@ -30,11 +33,13 @@ from typing import TYPE_CHECKING
 
 from pipeline_ops.engagement.rules import BOT_RULES, EARLIEST_EVENT, ISO_TS_PATTERN, MAX_CLOCK_SKEW, BotRules
 from pipeline_ops.landing.contract import source
+from pipeline_ops.metrics.engagement import QUARANTINE_LINE_CHARS
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame, SparkSession
 
 CORRUPT = "_corrupt_record"
+LINE = "_line"  # the line as delivered; kept (cut to QUARANTINE_LINE_CHARS) only on set-aside lines
 SET_ASIDE = ("malformed", "missing_event_id", "missing_user_id", "unparsable_ts", "impossible_ts")
 DROPPED = ("duplicate", "too_late", "bot_user_agent", "bot_rate")
 OUTPUT = ("event_id", "user_id", "account_id", "event_ts", "received_ts", "event_type", "feature", "page", "is_late", "date")
@@ -51,12 +56,23 @@ def raw_schema():
 
 
 def read_click_events(spark: "SparkSession", paths: list[str]) -> "DataFrame":
-    """JSON lines of the given files, PERMISSIVE (bad lines kept in `_corrupt_record`), plus `_file`, `folder_day`."""
+    """Every non-blank line: contract fields, `_corrupt_record`, `_line` (raw), `_file`, `folder_day`.
+
+    Read as text, then parsed, so every line keeps its verbatim text for the quarantine (the JSON
+    reader keeps it only for malformed lines, and silently drops a line such as `[]`). A line that
+    is not one JSON object, or has a field of the wrong type, gets its text in `_corrupt_record`.
+    """
     from pyspark.sql import functions as F
 
-    raw = (spark.read.schema(raw_schema()).option("mode", "PERMISSIVE")
-           .option("columnNameOfCorruptRecord", CORRUPT).json(paths))
-    raw = raw.withColumn("_file", F.col("_metadata.file_path"))
+    text = spark.read.text(paths).select(
+        F.col("value").alias(LINE), F.regexp_replace(F.col("_metadata.file_path"), "^file:/+", "/").alias("_file"))
+    text = text.filter(~F.col(LINE).rlike(r"^\s*$"))  # blank lines are not records (the JSON reader skips them too)
+    parsed = F.from_json(LINE, raw_schema(), {"mode": "PERMISSIVE", "columnNameOfCorruptRecord": CORRUPT})
+    raw = text.withColumn("_j", parsed)
+    fields = [F.col(f"_j.{name}").alias(name) for name in raw_schema().fieldNames() if name != CORRUPT]
+    # A null struct from a non-blank line should not happen; if it does, the line is malformed, not lost.
+    corrupt = F.coalesce(F.col(f"_j.{CORRUPT}"), F.when(F.col("_j").isNull(), F.col(LINE))).alias(CORRUPT)
+    raw = raw.select(*fields, corrupt, LINE, "_file")
     day = F.regexp_extract(F.col("_file"), r"date=(\d{4}-\d{2}-\d{2})", 1)
     return raw.withColumn("folder_day", F.to_date(day))
 
@@ -93,6 +109,10 @@ def classify_events(raw: "DataFrame", days: list[dt.date], lateness_hours: int, 
         .when((ets < F.lit(EARLIEST_EVENT)) | (F.unix_micros(ets) > F.unix_micros(rts) + skew_us), "impossible_ts")
     )
     df = df.withColumn("reject", reject).withColumn("date", F.to_date(ets))
+    # Only set-aside lines keep their text (cut), so the shuffles below do not carry every line twice.
+    kept = F.col("reject").isNotNull()
+    df = (df.withColumn("_line_chars", F.when(kept, F.length(LINE)))
+          .withColumn(LINE, F.when(kept, F.substring(LINE, 1, QUARANTINE_LINE_CHARS))))
 
     # Deliveries of one event_id among the good lines (set-aside lines never win "first").
     first = Window.partitionBy("event_id", F.col("reject").isNull()).orderBy(
@@ -141,14 +161,41 @@ def event_stats(classified: "DataFrame", days: list[dt.date]) -> tuple[dict[str,
     return out, sum(int(r["rows"]) for r in rows)
 
 
-def set_aside_sample(classified: "DataFrame", days: list[dt.date], n: int = 5) -> list[dict]:
-    """Up to n set-aside lines of the run's days, with their file, for the materialization metadata."""
+def quarantine_rows(classified: "DataFrame", days: list[dt.date], definition_version: str, run_id: str) -> "DataFrame":
+    """The set-aside lines of the run's delivery days, one row each, in QUARANTINE_SCHEMA's columns.
+
+    `date` is the delivery folder's day: a bad line in folder D+1 read by D's run belongs to D+1's
+    partition, written by D+1's run (as its count is), so each line lands in exactly one partition.
+    """
     from pyspark.sql import functions as F
 
-    fields = F.to_json(F.struct("event_id", "user_id", F.col("_event_ts_raw").alias("event_ts"),
-                                F.col("_received_ts_raw").alias("received_ts")))
+    def ts(c: str) -> "Column":
+        return F.concat(F.lit(f"{c}="), F.coalesce(F.col(f"_{c}_raw"), F.lit("(missing)")))
+
+    both = F.concat(ts("event_ts"), F.lit(", "), ts("received_ts"))
+    skew = int(MAX_CLOCK_SKEW.total_seconds() // 60)
+    cat = F.col("category")
+    detail = (
+        F.when(cat == "malformed", F.lit("not one JSON object, or a field of the wrong type"))
+        .when(cat == "missing_event_id", F.lit("event_id missing or blank"))
+        .when(cat == "missing_user_id", F.lit("user_id missing or blank"))
+        .when(cat == "unparsable_ts", F.concat(F.lit("timestamp missing or not ISO-8601 with a zone: "), both))
+        .when(F.col("event_ts") < F.lit(EARLIEST_EVENT), F.concat(F.lit(f"event_ts before {EARLIEST_EVENT:%Y-%m-%d}: "), both))
+        .otherwise(F.concat(F.lit(f"event_ts more than {skew} min after received_ts: "), both))
+    )
+    return (classified.filter(cat.isin(list(SET_ASIDE)) & F.col("stat_day").isin(list(days)))
+            .select(cat.alias("reason"), detail.alias("detail"), F.col("_file").alias("source_file"),
+                    F.col(LINE).alias("raw_line"), F.col("_line_chars").alias("raw_line_chars"), "event_id", "user_id",
+                    F.col("_event_ts_raw").alias("event_ts_raw"), F.col("_received_ts_raw").alias("received_ts_raw"),
+                    "kafka_partition", "kafka_offset", F.col("stat_day").alias("date"), F.lit(run_id).alias("run_id"),
+                    F.lit(definition_version).alias("definition_version")))
+
+
+def set_aside_sample(classified: "DataFrame", days: list[dt.date], n: int = 5) -> list[dict]:
+    """Up to n set-aside lines of the run's days (reason, file, first 300 characters) for the metadata."""
+    from pyspark.sql import functions as F
+
     rows = (classified.filter(F.col("category").isin(list(SET_ASIDE)) & F.col("stat_day").isin(list(days)))
-            .select("category", F.col("_file").alias("file"),
-                    F.substring(F.coalesce(F.col(CORRUPT), fields), 1, 300).alias("line"))
+            .select("category", F.col("_file").alias("file"), F.substring(LINE, 1, 300).alias("line"))
             .orderBy("file", "category", "line").limit(n).collect())
     return [r.asDict() for r in rows]

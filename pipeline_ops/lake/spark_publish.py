@@ -4,7 +4,9 @@
 conform to the output schema, write every partition into a fresh staging folder
 (`df.write.partitionBy("date")`, Spark's layout = the lake's layout), checksum what was written,
 swap the partitions into place with `Lake.commit`, append one ops record per partition and return
-the same materialization metadata (`publish.materialization_metadata`).
+the same materialization metadata (`publish.materialization_metadata`). `publish_spark_frames`
+does the same for several outputs of one run (a table and its quarantine): all staged, then all
+committed, so a failure while staging any of them publishes none.
 
 Checksum (`SPARK_ALGORITHM`): per partition, sha256 over the column names and types, the row
 count and the sum (as an exact decimal) of xxhash64 over every column and its null flag, read
@@ -19,9 +21,13 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import dagster as dg
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from pipeline_ops.lake.ops_log import OpsRecord, append_ops_records
 from pipeline_ops.lake.publish import materialization_metadata, now_utc
@@ -32,14 +38,11 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
 
 SPARK_ALGORITHM = "sha256(columns, rows, sum of xxhash64(row, null flags))"
-_SPARK_TYPES = {
-    "string": "string",
-    "int64": "bigint",
-    "float64": "double",
-    "bool": "boolean",
-    "date": "date",
-    "timestamp": "timestamp",
-}
+_SPARK_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "bool": "boolean", "date": "date",
+                "timestamp": "timestamp"}
+# The Parquet types Spark writes for the schema's types (timestamps: microseconds, UTC).
+_ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
+                "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
 
 
 def spark_schema(schema: OutputSchema):
@@ -111,20 +114,21 @@ def read_lake_partitions(
     return spark.read.schema(struct).option("basePath", base).parquet(*folders).select(*schema.names)
 
 
-def publish_spark_frame(
-    context: "dg.AssetExecutionContext",
-    lake: Lake,
-    schema: OutputSchema,
-    sdf: "DataFrame",
-    partitions: list[str],
-    started_at: dt.datetime,
-    definition_version: str,
-    extra_metadata: dict | None = None,
-) -> dg.MaterializeResult:
-    """Write `sdf` as the given partitions of `schema.asset` and return the materialization.
+@dataclass(frozen=True)
+class SparkStaged:
+    """One output written and checked in its staging folder, not yet visible to readers."""
+
+    schema: OutputSchema
+    write: StagedWrite
+    stats: dict[str, dict]
+
+
+def stage_spark_frame(lake: Lake, schema: OutputSchema, sdf: "DataFrame", partitions: list[str]) -> SparkStaged:
+    """Conform `sdf`, write it to a fresh staging folder and check it; on any error remove the folder.
 
     Rows for a partition outside `partitions` (or with a null partition value), or nulls in a
-    non-nullable column, abort the write: nothing is published.
+    non-nullable column, raise. A requested partition without rows gets a zero-row Parquet file,
+    as on the pandas path, so readers (DuckDB views) see its columns.
     """
     spark = sdf.sparkSession
     require_utc(spark)
@@ -146,22 +150,65 @@ def publish_spark_frame(
         bad = {p: s["nulls"] for p, s in stats.items() if s["nulls"]}
         if bad:
             raise ValueError(f"{schema.asset}: null values in non-nullable column(s), by partition: {bad}")
-        lake.commit(staged)
+        _write_empty_partitions(lake, schema, staging, sorted(set(partitions) - set(stats)), part)
     except BaseException:
         lake.abort(staged)
         raise
-    ended_at = now_utc()
-    records = []
-    for p in partitions:
-        s = stats.get(p, {"rows": 0, "hash_sum": "0"})
-        records.append(OpsRecord(
-            asset=schema.asset, partition=p, run_id=context.run.run_id, started_at=started_at, ended_at=ended_at,
-            rows_out=s["rows"], checksum=partition_checksum(schema, part, s["rows"], s["hash_sum"]),
+    return SparkStaged(schema, staged, stats)
+
+
+def publish_spark_frames(
+    context: "dg.AssetExecutionContext", lake: Lake, outputs: Sequence[tuple[OutputSchema, "DataFrame"]],
+    partitions: list[str], started_at: dt.datetime, definition_version: str,
+) -> dict[str, list[OpsRecord]]:
+    """Publish several outputs of one run together: stage and check all, then commit in order.
+
+    An error while staging any output (bad rows, a Spark failure) removes every staging folder:
+    no output is published. Commits run only after all outputs are staged, so the remaining
+    risk is the file system failing between two renames, as within one multi-partition commit.
+    Returns the ops records (one per partition) of each asset, already appended to the ops table.
+    """
+    staged: list[SparkStaged] = []
+    try:
+        for schema, sdf in outputs:
+            staged.append(stage_spark_frame(lake, schema, sdf, partitions))
+        for s in staged:
+            lake.commit(s.write)
+    except BaseException:
+        for s in staged:
+            lake.abort(s.write)  # no-op for a write already committed (its staging folder is gone)
+        raise
+    ended_at, part = now_utc(), partition_column(partitions[0])
+    out: dict[str, list[OpsRecord]] = {}
+    for s in staged:
+        stats = [s.stats.get(p, {"rows": 0, "hash_sum": "0"}) for p in partitions]
+        out[s.schema.asset] = [OpsRecord(
+            asset=s.schema.asset, partition=p, run_id=context.run.run_id, started_at=started_at, ended_at=ended_at,
+            rows_out=st["rows"], checksum=partition_checksum(s.schema, part, st["rows"], st["hash_sum"]),
             checksum_algorithm=SPARK_ALGORITHM, definition_version=definition_version,
-            path=lake.partition_dir(schema.asset, p),
-        ))
-    append_ops_records(lake, records)
-    return dg.MaterializeResult(metadata=materialization_metadata(records, schema, extra_metadata))
+            path=lake.partition_dir(s.schema.asset, p),
+        ) for p, st in zip(partitions, stats)]
+        append_ops_records(lake, out[s.schema.asset])
+    return out
+
+
+def publish_spark_frame(
+    context: "dg.AssetExecutionContext", lake: Lake, schema: OutputSchema, sdf: "DataFrame", partitions: list[str],
+    started_at: dt.datetime, definition_version: str, extra_metadata: dict | None = None,
+) -> dg.MaterializeResult:
+    """Write `sdf` as the given partitions of `schema.asset` (see `stage_spark_frame`); the materialization."""
+    records = publish_spark_frames(context, lake, [(schema, sdf)], partitions, started_at, definition_version)
+    return dg.MaterializeResult(metadata=materialization_metadata(records[schema.asset], schema, extra_metadata))
+
+
+def _write_empty_partitions(lake: Lake, schema: OutputSchema, staging: str, partitions: list[str], part: str) -> None:
+    """A zero-row Parquet file (the schema's columns) for each partition Spark wrote no file for."""
+    columns = [pa.field(f.name, _ARROW_TYPES[f.dtype]) for f in schema.fields if f.name != part]
+    for p in partitions:
+        folder = f"{staging}/{part}={p}"
+        lake.fs.makedirs(folder, exist_ok=True)
+        with lake.fs.open(f"{folder}/part-00000-empty.parquet", "wb") as fh:
+            pq.write_table(pa.schema(columns).empty_table(), fh)
 
 
 def _staged_partitions(lake: Lake, staging: str) -> list[str]:

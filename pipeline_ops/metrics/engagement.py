@@ -19,6 +19,8 @@ from pipeline_ops.metrics.model import Metric
 
 DEFINITION_VERSION = "engagement/1.0"
 EVENTS, SESSIONS, ACTIVITY, AGG = "stg_click_events", "stg_sessions", "stg_user_activity_daily", "engagement_aggregate"
+QUARANTINE = "quarantine_click_events"
+QUARANTINE_LINE_CHARS = 2000  # raw_line keeps this many characters; raw_line_chars says how long the line was
 _EXCL = "activity rows with exclude_from_investor (user or account in an excluded experiment that day); bots; duplicates; events delivered > 48 h late"
 _DAU = "dau (null when 0)"
 
@@ -64,6 +66,28 @@ EVENTS_SCHEMA = OutputSchema(
         Field("page", "string", "app page path", nullable=True),
         Field("is_late", "bool", "delivered on a later UTC day than it happened"),
         _D,
+        _V,
+    ),
+)
+
+# Not a metric table: the landing lines stg_click_events set aside, published by the same run.
+QUARANTINE_SCHEMA = OutputSchema(
+    asset=QUARANTINE,
+    grain="one row per set-aside landing line, partitioned by the UTC day of the delivery folder it was read from",
+    fields=(
+        Field("reason", "string", "malformed, missing_event_id, missing_user_id, unparsable_ts or impossible_ts"),
+        Field("detail", "string", "the rule the line broke, with its timestamps where they are the problem"),
+        Field("source_file", "string", "landing file the line was read from"),
+        Field("raw_line", "string", f"the line as delivered, first {QUARANTINE_LINE_CHARS:,} characters"),
+        Field("raw_line_chars", "int64", f"length of the whole line (> {QUARANTINE_LINE_CHARS:,}: raw_line is cut)"),
+        Field("event_id", "string", "event_id when the line parsed", nullable=True),
+        Field("user_id", "string", "user_id when the line parsed", nullable=True),
+        Field("event_ts_raw", "string", "event_ts exactly as delivered, when the line parsed", nullable=True),
+        Field("received_ts_raw", "string", "received_ts exactly as delivered, when the line parsed", nullable=True),
+        Field("kafka_partition", "int64", "Kafka partition of the message, when it parsed", nullable=True),
+        Field("kafka_offset", "int64", "Kafka offset of the message, when it parsed", nullable=True),
+        Field("date", "date", "UTC day of the delivery folder (date=...) the line was read from, not the event day"),
+        Field("run_id", "string", "Dagster run that published this partition (so its checksum changes every run)"),
         _V,
     ),
 )
@@ -122,4 +146,4 @@ AGGREGATE_SCHEMA = OutputSchema(
     ),
 )
 
-SCHEMAS = [EVENTS_SCHEMA, SESSIONS_SCHEMA, ACTIVITY_SCHEMA, AGGREGATE_SCHEMA]
+SCHEMAS = [EVENTS_SCHEMA, QUARANTINE_SCHEMA, SESSIONS_SCHEMA, ACTIVITY_SCHEMA, AGGREGATE_SCHEMA]

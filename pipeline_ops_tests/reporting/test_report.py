@@ -121,6 +121,12 @@ def materialize(root, month="2025-02"):
                           instance=dg.DagsterInstance.ephemeral(), raise_on_error=False)
 
 
+def failure(result) -> str:
+    """The error message of a failed report run (the run must have failed)."""
+    assert not result.success
+    return str(result.get_step_failure_events()[0].event_specific_data.error)
+
+
 def test_report_matches_hand_computation(spark, tmp_path):
     lake = write_lake(tmp_path)
     assert materialize(tmp_path).success
@@ -160,9 +166,7 @@ def test_zero_revenue_gives_null_ratios_not_errors(spark, tmp_path):
 def test_missing_day_fails_closed_naming_table_and_day(spark, tmp_path):
     lake = write_lake(tmp_path)
     lake.fs.rm(lake.partition_dir("growth_aggregate", "2025-02-14"), recursive=True)
-    result = materialize(tmp_path)
-    assert not result.success
-    message = str(result.get_step_failure_events()[0].event_specific_data.error)
+    message = failure(materialize(tmp_path))
     assert "growth_aggregate: 1 day(s) missing, first ['2025-02-14']" in message
     assert not lake.has_partition("investor_monthly_report", "2025-02")
 
@@ -170,10 +174,7 @@ def test_missing_day_fails_closed_naming_table_and_day(spark, tmp_path):
 def test_month_without_account_tables_fails_closed(spark, tmp_path):
     lake = write_lake(tmp_path)
     lake.fs.rm(lake.partition_dir(ACTIVITY_SCHEMA.asset, "2025-02-01"), recursive=True)
-    result = materialize(tmp_path)
-    assert not result.success
-    assert "stg_user_activity_daily: 1 day(s) missing, first ['2025-02-01']" in str(
-        result.get_step_failure_events()[0].event_specific_data.error)
+    assert "stg_user_activity_daily: 1 day(s) missing, first ['2025-02-01']" in failure(materialize(tmp_path))
     # March has no upstream days at all: fails and publishes nothing.
     assert not materialize(tmp_path, "2025-03").success
     assert not lake.has_partition("investor_monthly_report", "2025-03")
@@ -184,9 +185,7 @@ def test_revenue_disagreement_fails_closed(spark, tmp_path):
     changed = profit()
     changed.loc[4, "revenue_usd"] = 140.0
     lake = write_lake(tmp_path, profit_aggregate=changed)
-    result = materialize(tmp_path)
-    assert not result.success
-    message = str(result.get_step_failure_events()[0].event_specific_data.error)
+    message = failure(materialize(tmp_path))
     assert "2800.00 USD of investor revenue but profit_aggregate sums to 2840.00 USD" in message
     assert not lake.has_partition("investor_monthly_report", "2025-02")
 
