@@ -7,7 +7,8 @@ from pipeline_ops.config import current_config
 from pipeline_ops.engagement.common import ASSIGNMENTS_READ, PIPELINE, version
 from pipeline_ops.engagement.sessions import duplicate_user_assignments, sessionize, user_activity
 from pipeline_ops.lake.publish import now_utc
-from pipeline_ops.lake.spark_publish import publish_spark_frame, read_lake_partitions, require_utc
+from pipeline_ops.lake.spark_frames import read_lake_partitions, require_utc
+from pipeline_ops.lake.spark_publish import publish_spark_frame
 from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA, EVENTS_SCHEMA, SESSIONS_SCHEMA
 from pipeline_ops.partitions import daily_partitions
 from pipeline_ops.resources.lake import LakeResource

@@ -8,7 +8,8 @@ from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.engagement.aggregate import MAU_DAYS, aggregate_engagement, out_of_range
 from pipeline_ops.engagement.common import ASSIGNMENTS_READ, PIPELINE, day_range, iso, version
 from pipeline_ops.lake.publish import now_utc
-from pipeline_ops.lake.spark_publish import publish_spark_frame, read_lake_partitions, require_utc
+from pipeline_ops.lake.spark_frames import read_lake_partitions, require_utc
+from pipeline_ops.lake.spark_publish import publish_spark_frame
 from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA, AGGREGATE_SCHEMA
 from pipeline_ops.partitions import daily_partitions
 from pipeline_ops.resources.lake import LakeResource

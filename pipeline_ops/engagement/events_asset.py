@@ -20,7 +20,8 @@ from pipeline_ops.engagement.clean import (
 from pipeline_ops.engagement.common import PIPELINE, day_range, fs_uri, iso, lateness_days, per_day_metadata, version
 from pipeline_ops.engagement.rules import BOT_RULES
 from pipeline_ops.lake.publish import materialization_metadata, now_utc
-from pipeline_ops.lake.spark_publish import publish_spark_frames, require_utc
+from pipeline_ops.lake.spark_frames import require_utc
+from pipeline_ops.lake.spark_publish import publish_spark_frames
 from pipeline_ops.metrics.engagement import EVENTS_SCHEMA, QUARANTINE_SCHEMA
 from pipeline_ops.partitions import daily_partitions
 from pipeline_ops.resources.lake import LakeResource, LandingResource

@@ -1,4 +1,4 @@
-"""The Spark twin of `publish_frame`, and reading lake partitions into Spark.
+"""The Spark twin of `publish_frame` (reading the lake into Spark is in `spark_frames`).
 
 `publish_spark_frame` writes a Spark DataFrame with the same re-run behaviour as the pandas path:
 conform to the output schema, write every partition into a fresh staging folder
@@ -32,41 +32,16 @@ import pyarrow.parquet as pq
 from pipeline_ops.lake.ops_log import OpsRecord, append_ops_records
 from pipeline_ops.lake.publish import materialization_metadata, now_utc
 from pipeline_ops.lake.schema import OutputSchema
+from pipeline_ops.lake.spark_frames import conform_spark, require_utc, spark_schema
 from pipeline_ops.lake.storage import Lake, StagedWrite, partition_column
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql import DataFrame
 
 SPARK_ALGORITHM = "sha256(columns, rows, sum of xxhash64(row, null flags))"
-_SPARK_TYPES = {"string": "string", "int64": "bigint", "float64": "double", "bool": "boolean", "date": "date",
-                "timestamp": "timestamp"}
 # The Parquet types Spark writes for the schema's types (timestamps: microseconds, UTC).
 _ARROW_TYPES = {"string": pa.string(), "int64": pa.int64(), "float64": pa.float64(), "bool": pa.bool_(),
                 "date": pa.date32(), "timestamp": pa.timestamp("us", tz="UTC")}
-
-
-def spark_schema(schema: OutputSchema):
-    """The Spark StructType of an output schema (partition column included)."""
-    from pyspark.sql import types as T
-
-    return T.StructType.fromDDL(", ".join(f"`{f.name}` {_SPARK_TYPES[f.dtype]}" for f in schema.fields))
-
-
-def require_utc(spark: "SparkSession") -> None:
-    """Every day boundary is a UTC day: refuse to run in a session with another time zone."""
-    tz = spark.conf.get("spark.sql.session.timeZone")
-    if tz not in ("UTC", "Etc/UTC", "GMT", "Z"):
-        raise RuntimeError(f"Spark session time zone is {tz!r}; pipeline_ops needs spark.sql.session.timeZone=UTC")
-
-
-def conform_spark(schema: OutputSchema, sdf: "DataFrame") -> "DataFrame":
-    """Select the schema's columns in order, cast to its types; raise naming any missing column."""
-    from pyspark.sql import functions as F
-
-    missing = [n for n in schema.names if n not in sdf.columns]
-    if missing:
-        raise ValueError(f"{schema.asset}: output is missing column(s) {missing} (schema: {schema.names})")
-    return sdf.select(*[F.col(f.name).cast(_SPARK_TYPES[f.dtype]).alias(f.name) for f in schema.fields])
 
 
 def partition_stats(schema: OutputSchema, sdf: "DataFrame", part: str = "date") -> dict[str, dict]:
@@ -88,30 +63,6 @@ def partition_stats(schema: OutputSchema, sdf: "DataFrame", part: str = "date") 
 def partition_checksum(schema: OutputSchema, part: str, rows: int, hash_sum: str) -> str:
     columns = sorted((f.name, f.dtype) for f in schema.fields if f.name != part)
     return hashlib.sha256(f"{SPARK_ALGORITHM}|{columns}|{rows}|{hash_sum}".encode()).hexdigest()
-
-
-def read_lake_partitions(
-    spark: "SparkSession", lake: Lake, schema: OutputSchema, partitions: list[str], required: bool = True
-) -> "DataFrame":
-    """Rows of `schema.asset` for the given partitions, partition column restored (typed by the schema).
-
-    A missing partition folder raises FileNotFoundError naming it when `required`; otherwise it is
-    skipped. An existing but empty folder (a partition with no rows) contributes no rows.
-    """
-    folders = []
-    for p in partitions:
-        if lake.has_partition(schema.asset, p):
-            folders.append(lake.uri(lake.partition_dir(schema.asset, p)))
-        elif required:
-            raise FileNotFoundError(
-                f"lake partition missing: {lake.partition_dir(schema.asset, p)} (asset {schema.asset!r} "
-                f"partition {p}); materialize it first"
-            )
-    struct = spark_schema(schema)
-    if not folders:
-        return spark.createDataFrame([], struct)
-    base = lake.uri(lake.table_dir(schema.asset))
-    return spark.read.schema(struct).option("basePath", base).parquet(*folders).select(*schema.names)
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from dagster import AssetExecutionContext
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.growth.schemas import ACCOUNT_DAILY
 from pipeline_ops.lake.publish import now_utc, publish_frame
-from pipeline_ops.lake.spark_publish import read_lake_partitions, require_utc
+from pipeline_ops.lake.spark_frames import read_lake_partitions, require_utc
 from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA
 from pipeline_ops.metrics.engagement import AGGREGATE_SCHEMA as ENGAGEMENT
 from pipeline_ops.metrics.growth import AGGREGATE_SCHEMA as GROWTH

@@ -7,7 +7,8 @@ import pytest
 
 from pipeline_ops.lake.ops_log import read_ops_records
 from pipeline_ops.lake.schema import Field, OutputSchema
-from pipeline_ops.lake.spark_publish import SPARK_ALGORITHM, publish_spark_frame, read_lake_partitions
+from pipeline_ops.lake.spark_frames import read_lake_partitions
+from pipeline_ops.lake.spark_publish import SPARK_ALGORITHM, publish_spark_frame
 from pipeline_ops.lake.storage import Lake
 
 pytestmark = pytest.mark.spark

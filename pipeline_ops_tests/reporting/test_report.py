@@ -12,7 +12,7 @@ import pytest
 
 from pipeline_ops.growth.schemas import ACCOUNT_DAILY
 from pipeline_ops.lake.publish import split_by_partition
-from pipeline_ops.lake.spark_publish import read_lake_partitions
+from pipeline_ops.lake.spark_frames import read_lake_partitions
 from pipeline_ops.lake.storage import Lake
 from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA
 from pipeline_ops.profit.schemas import REVENUE_USD
