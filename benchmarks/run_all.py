@@ -6,7 +6,8 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SCRIPTS = [["definitions_bench.py"], ["generate_bench.py"], ["oncall_bench.py"],
-           ["pipelines_bench.py", "--scales", "1,10", "--backfill-days", "31", "--year"]]
+           ["pipelines_bench.py", "--scales", "1,10", "--backfill-days", "31", "--year"],
+           ["engagement_bench.py", "--scales", "1,10,50", "--cluster"]]
 
 for script, *args in SCRIPTS:
     if (HERE / script).exists():

@@ -19,7 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from pipeline_ops.engagement.sessions import FEATURE_SEPARATOR
+from pipeline_ops.engagement.sessions import EXACT_SECONDS, FEATURE_SEPARATOR
 from pipeline_ops.landing.contract import FEATURES
 
 if TYPE_CHECKING:
@@ -57,13 +57,13 @@ def aggregate_engagement(activity: "DataFrame", targets: list[dt.date], availabl
         flag(F.col("date") >= F.date_sub("target", WAU_DAYS - 1)).alias("in_wau"),
         flag(F.col("date") == F.date_sub("target", RETENTION_LAG)).alias("on_d7"),
         F.sum(F.when(on_d, F.col("sessions"))).alias("sessions"),
-        F.sum(F.when(on_d, F.col("time_in_app_s"))).alias("time_in_app_s"),
+        F.sum(F.when(on_d, F.col("time_in_app_s").cast(EXACT_SECONDS))).alias("time_in_app_s"),  # exact: order-free
         F.sum(F.when(on_d, F.col("clicks"))).alias("clicks"),
         *[flag(on_d & F.array_contains(used, f)).alias(f"f_{f}") for f in FEATURES],
     )
     per_day = per_user.groupBy("target").agg(
         F.sum("on_d").alias("dau"), F.sum("in_wau").alias("wau"), F.count(F.lit(1)).alias("mau"),
-        F.sum("sessions").alias("sessions"), F.sum("time_in_app_s").alias("time_in_app_s"), F.sum("clicks").alias("clicks"),
+        F.sum("sessions").alias("sessions"), F.sum("time_in_app_s").cast("double").alias("time_in_app_s"), F.sum("clicks").alias("clicks"),
         F.sum("on_d7").alias("cohort"), F.sum(F.col("on_d7") * F.col("on_d")).alias("retained"),
         *[F.sum(f"f_{f}").alias(f"f_{f}") for f in FEATURES],
     )

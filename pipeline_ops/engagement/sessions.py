@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
 FEATURE_SEPARATOR = ","
+# Seconds with microsecond precision, summed exactly (38 digits: no overflow at any realistic volume).
+EXACT_SECONDS = "decimal(38,6)"
 
 
 def sessionize(events: "DataFrame", idle_minutes: int) -> "DataFrame":
@@ -62,7 +64,9 @@ def user_activity(events: "DataFrame", sessions: "DataFrame", assignments: "Data
         F.array_join(F.array_sort(F.collect_set("feature")), FEATURE_SEPARATOR).alias("features"),
     )
     per_session = sessions.groupBy("date", "user_id").agg(
-        F.count(F.lit(1)).alias("sessions"), F.sum("duration_s").alias("time_in_app_s")
+        # Summed as exact decimals (durations are whole microseconds): a sum of doubles would
+        # depend on the order rows meet, i.e. on partitioning, and so would the checksum.
+        F.count(F.lit(1)).alias("sessions"), F.sum(F.col("duration_s").cast(EXACT_SECONDS)).cast("double").alias("time_in_app_s")
     )
     users = assignments.filter(F.col("unit_type") == "user").select(
         "date", F.col("unit_id").alias("user_id"), "experiment_id", "variant",
