@@ -98,7 +98,7 @@ def stg_click_events(
         counts = _counts(stats)
         recorded = version()
         extra = {
-            "lines_read": lines,
+            "lines_classified": lines,
             "files_read": len(paths),
             "folders_missing": ", ".join(iso(missing)) or "none",
             # Provisional until every later folder exists and the lateness window has passed.
