@@ -71,3 +71,32 @@ def test_each_pipeline_output_has_freshness_policy_job_and_schedule(defs):
         assert specs[pipeline.key].freshness_policy is not None, pipeline.key
         assert defs.resolve_job_def(f"{pipeline.key}_job") is not None
         assert defs.resolve_schedule_def(f"{pipeline.key}_schedule").execution_timezone == pipeline.sla.timezone
+
+
+NON_SPARK_RUN_PROBE = """
+import sys
+import dagster as dg
+from pipeline_ops.cli.main import main
+from pipeline_ops.definitions import defs
+from pipeline_ops.resources.lake import LakeResource, LandingResource
+from pipeline_ops.resources.spark import spark_resource
+import psutil
+
+root = sys.argv[1]
+assert main(["generate", "--landing", f"{root}/landing", "--start", "2025-01-01", "--days", "2", "--scale", "0.01",
+             "--sources", "accounts,subscription_events,revenue,fx_rates,expenses,salaries,experiment_assignments"]) == 0
+job = defs.resolve_job_def("profit_aggregate_job")
+resources = {"landing": LandingResource(url=f"{root}/landing"), "lake": LakeResource(url=f"{root}/lake"),
+             "spark": spark_resource()}
+result = job.execute_in_process(partition_key="2025-01-02", resources=resources, instance=dg.DagsterInstance.ephemeral())
+children = [p.name() for p in psutil.Process().children(recursive=True)]
+print(result.success, "pyspark" in sys.modules, "java" in " ".join(children))
+"""
+
+
+def test_running_non_spark_assets_never_loads_spark(tmp_path):
+    # The profit job with the real Spark resource bound: it must not import pyspark or start a JVM.
+    out = subprocess.run([sys.executable, "-c", NON_SPARK_RUN_PROBE, str(tmp_path)], cwd=PROJECT_DIR,
+                         capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr[-3000:]
+    assert out.stdout.split()[-3:] == ["True", "False", "False"], out.stdout[-2000:]
