@@ -94,7 +94,7 @@ def bench_scale(scale: float, backfill_days: int) -> None:
         one_day = generate(f"{tmp}/one", START, 1, scale)
         gen_all = generate(landing, START, backfill_days + 2, scale)
         print(f"\n== scale {scale}: generate one day {one_day:.2f} s; {backfill_days + 2} days {gen_all:.1f} s")
-        day = (START + dt.timedelta(days=7)).isoformat()
+        day = (START + dt.timedelta(days=min(7, backfill_days))).isoformat()  # inside the generated days
         with PeakMemory() as mem:
             result, instance, wall = materialize(daily_assets(), landing, lake, day, day)
         print(f"one day ({day}) of every daily asset, one in-process run: {wall:.2f} s wall "
