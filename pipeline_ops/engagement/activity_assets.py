@@ -4,7 +4,7 @@ import dagster as dg
 
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.config import current_config
-from pipeline_ops.engagement.common import ASSIGNMENTS_READ, PIPELINE, version
+from pipeline_ops.engagement.common import PIPELINE, version
 from pipeline_ops.engagement.sessions import duplicate_user_assignments, sessionize, user_activity
 from pipeline_ops.lake.publish import now_utc
 from pipeline_ops.lake.spark_frames import read_lake_partitions, require_utc
@@ -14,6 +14,7 @@ from pipeline_ops.partitions import daily_partitions
 from pipeline_ops.resources.lake import LakeResource
 from pipeline_ops.resources.spark import SparkResource
 from pipeline_ops.staging.common import DataContractError, run_days
+from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS
 
 
 @dg.asset(
@@ -48,7 +49,7 @@ def stg_sessions(context: dg.AssetExecutionContext, lake: LakeResource, spark: S
     key=ACTIVITY_SCHEMA.asset,
     partitions_def=daily_partitions(),
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(EVENTS_SCHEMA.asset), dg.AssetDep(SESSIONS_SCHEMA.asset), dg.AssetDep(ASSIGNMENTS_READ.asset)],
+    deps=[dg.AssetDep(EVENTS_SCHEMA.asset), dg.AssetDep(SESSIONS_SCHEMA.asset), dg.AssetDep(EXPERIMENT_ASSIGNMENTS.asset)],
     description=(
         "One row per user per UTC day: events, clicks, sessions, time in app (sum of session durations, s), "
         "distinct features (sorted, comma-separated), the user's experiment and variant, and "
@@ -68,12 +69,12 @@ def stg_user_activity_daily(
     keys, _ = run_days(context)
     session, store = spark.spark_session, lake.lake()
     require_utc(session)
-    available = {k: store.has_partition(ASSIGNMENTS_READ.asset, k) for k in keys}
+    available = {k: store.has_partition(EXPERIMENT_ASSIGNMENTS.asset, k) for k in keys}
     missing = [k for k, ok in available.items() if not ok]
     if missing:
         context.log.warning(f"stg_experiment_assignments missing for {missing}: users treated as unassigned, "
                             "nobody excluded from investor numbers for those days")
-    assignments = read_lake_partitions(session, store, ASSIGNMENTS_READ, keys, required=False)
+    assignments = read_lake_partitions(session, store, EXPERIMENT_ASSIGNMENTS, keys, required=False)
     duplicates = duplicate_user_assignments(assignments)
     if duplicates:
         raise DataContractError(

@@ -6,7 +6,7 @@ import dagster as dg
 
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.engagement.aggregate import MAU_DAYS, aggregate_engagement, out_of_range
-from pipeline_ops.engagement.common import ASSIGNMENTS_READ, PIPELINE, day_range, iso, version
+from pipeline_ops.engagement.common import PIPELINE, day_range, iso, version
 from pipeline_ops.lake.publish import now_utc
 from pipeline_ops.lake.spark_frames import read_lake_partitions, require_utc
 from pipeline_ops.lake.spark_publish import publish_spark_frame
@@ -15,6 +15,7 @@ from pipeline_ops.partitions import daily_partitions
 from pipeline_ops.resources.lake import LakeResource
 from pipeline_ops.resources.spark import SparkResource
 from pipeline_ops.staging.common import DataContractError, run_days
+from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS
 
 
 @dg.asset(
@@ -56,7 +57,7 @@ def engagement_aggregate(context: dg.AssetExecutionContext, lake: LakeResource, 
         if bad:
             raise DataContractError(f"engagement_aggregate breaks its invariants (ratios in [0, 1], dau <= wau <= mau): {bad}")
         rows = {r["date"].isoformat(): r for r in result.select("date", "dau", "window_days_available", "d7_retention").collect()}
-        assignments = [k for k in keys if not store.has_partition(ASSIGNMENTS_READ.asset, k)]
+        assignments = [k for k in keys if not store.has_partition(EXPERIMENT_ASSIGNMENTS.asset, k)]
         extra = {
             "dau": int(rows[keys[-1]]["dau"]),
             "window_days_available": int(rows[keys[-1]]["window_days_available"]),

@@ -9,24 +9,9 @@ import dagster as dg
 
 from pipeline_ops.config import current_config
 from pipeline_ops.engagement.rules import BOT_RULES
-from pipeline_ops.lake.schema import Field, OutputSchema
 from pipeline_ops.metrics.engagement import recorded_version
 
 PIPELINE = "engagement_aggregate"
-
-# The columns of stg_experiment_assignments this pipeline reads (owned by the staging package).
-ASSIGNMENTS_READ = OutputSchema(
-    asset="stg_experiment_assignments",
-    grain="one row per UTC day per (experiment_id, unit_type, unit_id)",
-    fields=(
-        Field("date", "date", "UTC day the assignment was in effect"),
-        Field("experiment_id", "string", "experiment identifier"),
-        Field("unit_type", "string", "'account' or 'user'"),
-        Field("unit_id", "string", "account_id or user_id"),
-        Field("variant", "string", "'control' or 'treatment'"),
-        Field("exclude_from_investor", "bool", "keep the unit out of investor numbers"),
-    ),
-)
 
 
 def lateness_days(lateness_hours: int | None = None) -> int:
