@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline_ops.config.oncall import OnCallConfig
+from pipeline_ops.config.quality import QualityConfig
 
 SLUG = r"^[a-z][a-z0-9_]*$"
 
@@ -129,6 +130,7 @@ class PipelineOpsConfig(StrictModel):
     team: Team
     pipelines: list[Pipeline] = Field(min_length=1)
     oncall: OnCallConfig | None = None
+    quality: QualityConfig = QualityConfig()
 
     def member(self, member_id: str) -> Member:
         return next(m for m in self.team.members if m.id == member_id)

@@ -1,6 +1,10 @@
 """`stg_sessions` and `stg_user_activity_daily` (Spark), read from the lake's stg_click_events."""
 
+from collections.abc import Iterator
+
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.config import current_config
@@ -20,6 +24,7 @@ from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS
 @dg.asset(
     key=SESSIONS_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(SESSIONS_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep(EVENTS_SCHEMA.asset)],
     description=(
@@ -30,7 +35,7 @@ from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS
     ),
     **pipeline_asset_args(PIPELINE, kinds={"spark", "parquet"}, section="sessionization-change"),
 )
-def stg_sessions(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkResource) -> dg.MaterializeResult:
+def stg_sessions(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     from pyspark.sql import functions as F
 
     started = now_utc()
@@ -41,13 +46,14 @@ def stg_sessions(context: dg.AssetExecutionContext, lake: LakeResource, spark: S
     events = read_lake_partitions(session, lake.lake(), EVENTS_SCHEMA, keys)
     recorded = version()
     sessions = sessionize(events, idle).withColumn("definition_version", F.lit(recorded))
-    return publish_spark_frame(context, lake.lake(), SESSIONS_SCHEMA, sessions, keys, started, recorded,
+    yield from publish_spark_frame(context, lake.lake(), SESSIONS_SCHEMA, sessions, keys, started, recorded,
                                {"session_idle_minutes": idle})
 
 
 @dg.asset(
     key=ACTIVITY_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(ACTIVITY_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep(EVENTS_SCHEMA.asset), dg.AssetDep(SESSIONS_SCHEMA.asset), dg.AssetDep(EXPERIMENT_ASSIGNMENTS.asset)],
     description=(
@@ -62,7 +68,7 @@ def stg_sessions(context: dg.AssetExecutionContext, lake: LakeResource, spark: S
 )
 def stg_user_activity_daily(
     context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     from pyspark.sql import functions as F
 
     started = now_utc()
@@ -94,7 +100,7 @@ def stg_user_activity_daily(
             "active_users": int(row["users"] or 0),
             "excluded_from_investor_users": int(row["excluded"] or 0),
         }
-        return publish_spark_frame(context, store, ACTIVITY_SCHEMA, activity, keys, started, recorded, extra)
+        yield from publish_spark_frame(context, store, ACTIVITY_SCHEMA, activity, keys, started, recorded, extra)
     finally:
         activity.unpersist()
 

@@ -1,8 +1,12 @@
 """`engagement_aggregate` (investor-facing, Spark): one row per UTC day from 28 days of user activity."""
 
+from collections.abc import Iterator
+
 import datetime as dt
 
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.engagement.aggregate import MAU_DAYS, aggregate_engagement, out_of_range
@@ -21,6 +25,7 @@ from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS
 @dg.asset(
     key=AGGREGATE_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(AGGREGATE_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep(ACTIVITY_SCHEMA.asset, partition_mapping=dg.TimeWindowPartitionMapping(
         start_offset=-(MAU_DAYS - 1), end_offset=0, allow_nonexistent_upstream_partitions=True))],
@@ -34,7 +39,7 @@ from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS
     ),
     **pipeline_asset_args(PIPELINE, kinds={"spark", "parquet"}),
 )
-def engagement_aggregate(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkResource) -> dg.MaterializeResult:
+def engagement_aggregate(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     from pyspark.sql import functions as F
 
     started = now_utc()
@@ -69,6 +74,6 @@ def engagement_aggregate(context: dg.AssetExecutionContext, lake: LakeResource, 
             context.log.warning(f"no experiment assignments for {assignments}: excluded experiment users may be counted")
         if len(keys) > 1:
             extra["dau_by_day"] = dg.MetadataValue.json({k: int(r["dau"]) for k, r in rows.items()})
-        return publish_spark_frame(context, store, AGGREGATE_SCHEMA, result, keys, started, recorded, extra)
+        yield from publish_spark_frame(context, store, AGGREGATE_SCHEMA, result, keys, started, recorded, extra)
     finally:
         result.unpersist()

@@ -8,9 +8,13 @@ engagement job selects only `engagement_aggregate`'s upstream, so adding one wou
 names the table and its columns; each materialization records its rows and a query to read them.
 """
 
+from collections.abc import Iterator
+
 import datetime as dt
 
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.config import current_config
@@ -59,6 +63,7 @@ _ARGS["metadata"] = {**_ARGS["metadata"], "quarantine_table": QUARANTINE_SCHEMA.
 @dg.asset(
     key=EVENTS_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(EVENTS_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep(landing_key("click_events"), partition_mapping=dg.TimeWindowPartitionMapping(
         start_offset=0, end_offset=lateness_days(), allow_nonexistent_upstream_partitions=True))],
@@ -77,7 +82,7 @@ _ARGS["metadata"] = {**_ARGS["metadata"], "quarantine_table": QUARANTINE_SCHEMA.
 )
 def stg_click_events(
     context: dg.AssetExecutionContext, landing: LandingResource, lake: LakeResource, spark: SparkResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     lateness = current_config().processing.lateness_hours
@@ -121,7 +126,7 @@ def stg_click_events(
         # record rather than the events published without them (a re-run replaces both anyway).
         outputs = [(QUARANTINE_SCHEMA, quarantine_rows(classified, days, recorded, context.run.run_id)),
                    (EVENTS_SCHEMA, clean_events(classified, recorded))]
-        records = publish_spark_frames(context, lake.lake(), outputs, keys, started, recorded)
+        records = yield from publish_spark_frames(context, lake.lake(), outputs, keys, started, recorded)
         for r in records[QUARANTINE_SCHEMA.asset]:
             counts[r.partition]["quarantine_rows"] = r.rows_out
         metadata = materialization_metadata(records[EVENTS_SCHEMA.asset], EVENTS_SCHEMA, {**per_day_metadata(counts), **extra})

@@ -6,7 +6,11 @@ pass. Nothing is rounded; money is USD/month. A failed run publishes nothing; re
 replaces its rows (same inputs give the same checksum).
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 from dagster import AssetExecutionContext
 
 from pipeline_ops.asset_meta import pipeline_asset_args
@@ -21,18 +25,19 @@ from pipeline_ops.staging.common import run_days
 _DEPS = [dg.AssetKey("stg_account_daily"), dg.AssetKey("stg_subscription_events_usd")]
 
 
-def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn) -> dg.MaterializeResult:
+def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     store = lake.lake()
     frame = compute_fn(store.read("stg_account_daily", keys), store.read("stg_subscription_events_usd", keys), days)
     frame["definition_version"] = DEFINITION_VERSION
-    return publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION)
+    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION)
 
 
 @dg.asset(
     key=DAILY_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(DAILY_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=_DEPS,
     description=(
@@ -45,13 +50,14 @@ def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_f
     ),
     **pipeline_asset_args("growth_daily", kinds={"duckdb", "parquet"}),
 )
-def growth_daily(context: AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    return _build(context, lake, DAILY_SCHEMA, compute.growth_daily)
+def growth_daily(context: AssetExecutionContext, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    yield from _build(context, lake, DAILY_SCHEMA, compute.growth_daily)
 
 
 @dg.asset(
     key=AGGREGATE_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(AGGREGATE_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=_DEPS,
     description=(
@@ -63,8 +69,8 @@ def growth_daily(context: AssetExecutionContext, lake: LakeResource) -> dg.Mater
     ),
     **pipeline_asset_args("growth_aggregate", kinds={"duckdb", "parquet"}),
 )
-def growth_aggregate(context: AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    return _build(context, lake, AGGREGATE_SCHEMA, compute.growth_aggregate)
+def growth_aggregate(context: AssetExecutionContext, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    yield from _build(context, lake, AGGREGATE_SCHEMA, compute.growth_aggregate)
 
 
 ASSETS = [*STAGING_ASSETS, growth_daily, growth_aggregate]

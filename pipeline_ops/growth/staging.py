@@ -6,13 +6,18 @@ after a join: DataContractError naming day and key) and publish last, so a faile
 lake untouched. Re-running a day replaces it whole.
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 from dagster import AssetExecutionContext
 
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.growth.schemas import ACCOUNT_DAILY, SUBSCRIPTION_EVENTS_USD
 from pipeline_ops.growth.transform import stage_account_daily, stage_events
 from pipeline_ops.lake.publish import now_utc, publish_frame
+from pipeline_ops.quality.wap import audit_landing_for
 from pipeline_ops.metrics.growth import DEFINITION_VERSION
 from pipeline_ops.partitions import daily_partitions
 from pipeline_ops.resources.lake import LakeResource, LandingResource
@@ -24,6 +29,7 @@ _STAGED = [dg.AssetKey("stg_fx_rates"), dg.AssetKey("stg_experiment_assignments"
 @dg.asset(
     key=ACCOUNT_DAILY.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(ACCOUNT_DAILY.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetKey(["landing", "accounts"]), *_STAGED],
     description=(
@@ -35,20 +41,22 @@ _STAGED = [dg.AssetKey("stg_fx_rates"), dg.AssetKey("stg_experiment_assignments"
     ),
     **pipeline_asset_args("growth_aggregate", kinds={"pandas", "parquet"}, section="duplicate-accounts"),
 )
-def stg_account_daily(context: AssetExecutionContext, landing: LandingResource, lake: LakeResource) -> dg.MaterializeResult:
+def stg_account_daily(context: AssetExecutionContext, landing: LandingResource, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     store = lake.lake()
+    yield from audit_landing_for(context, ACCOUNT_DAILY.asset, landing.zone(), store, days)
     frame = stage_account_daily(
         landing.zone().read("accounts", days), store.read("stg_experiment_assignments", keys), store.read("stg_fx_rates", keys)
     )
     frame["definition_version"] = DEFINITION_VERSION
-    return publish_frame(context, store, ACCOUNT_DAILY, frame, keys, started, DEFINITION_VERSION)
+    yield from publish_frame(context, store, ACCOUNT_DAILY, frame, keys, started, DEFINITION_VERSION)
 
 
 @dg.asset(
     key=SUBSCRIPTION_EVENTS_USD.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(SUBSCRIPTION_EVENTS_USD.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetKey(["landing", "subscription_events"]), *_STAGED],
     description=(
@@ -62,17 +70,18 @@ def stg_account_daily(context: AssetExecutionContext, landing: LandingResource, 
 )
 def stg_subscription_events_usd(
     context: AssetExecutionContext, landing: LandingResource, lake: LakeResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     store = lake.lake()
+    yield from audit_landing_for(context, SUBSCRIPTION_EVENTS_USD.asset, landing.zone(), store, days)
     frame, stats = stage_events(
         landing.zone().read("subscription_events", days),
         store.read("stg_experiment_assignments", keys),
         store.read("stg_fx_rates", keys),
     )
     frame["definition_version"] = DEFINITION_VERSION
-    return publish_frame(context, store, SUBSCRIPTION_EVENTS_USD, frame, keys, started, DEFINITION_VERSION, extra_metadata=stats)
+    yield from publish_frame(context, store, SUBSCRIPTION_EVENTS_USD, frame, keys, started, DEFINITION_VERSION, extra_metadata=stats)
 
 
 ASSETS = [stg_account_daily, stg_subscription_events_usd]

@@ -8,6 +8,7 @@ per partition and the same materialization metadata.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 
 import dagster as dg
 import pandas as pd
@@ -51,11 +52,23 @@ def publish_frame(
     started_at: dt.datetime,
     definition_version: str,
     extra_metadata: dict | None = None,
-) -> dg.MaterializeResult:
-    """Write `frame` as the given partitions of `schema.asset` and return the materialization."""
+    audit_extra: dict | None = None,
+) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    """Write `frame` as the given partitions of `schema.asset`: stage, audit, then commit.
+
+    Yields the asset's check evaluations (one per check and partition), then the materialization.
+    A blocking check failure removes the staged files and raises before anything is committed.
+    """
+    from pipeline_ops.quality.wap import audit_staged
+
     frames = split_by_partition(schema.conform(frame), partitions)
     checksums = {p: frame_checksum(f) for p, f in frames.items()}
     staged = lake.stage_frames(schema.asset, frames)
+    try:
+        yield from audit_staged(context, lake, [staged], audit_extra)
+    except BaseException:
+        lake.abort(staged)
+        raise
     lake.commit(staged)
     ended_at = now_utc()
     records = [
@@ -74,7 +87,7 @@ def publish_frame(
         for p in partitions
     ]
     append_ops_records(lake, records)
-    return dg.MaterializeResult(metadata=materialization_metadata(records, schema, extra_metadata))
+    yield dg.MaterializeResult(metadata=materialization_metadata(records, schema, extra_metadata))
 
 
 def materialization_metadata(records: list[OpsRecord], schema: OutputSchema, extra: dict | None) -> dict:

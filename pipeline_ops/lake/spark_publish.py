@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Generator, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -110,19 +110,24 @@ def stage_spark_frame(lake: Lake, schema: OutputSchema, sdf: "DataFrame", partit
 
 def publish_spark_frames(
     context: "dg.AssetExecutionContext", lake: Lake, outputs: Sequence[tuple[OutputSchema, "DataFrame"]],
-    partitions: list[str], started_at: dt.datetime, definition_version: str,
-) -> dict[str, list[OpsRecord]]:
-    """Publish several outputs of one run together: stage and check all, then commit in order.
+    partitions: list[str], started_at: dt.datetime, definition_version: str, audit_extra: dict | None = None,
+) -> Generator[dg.AssetCheckEvaluation, None, dict[str, list[OpsRecord]]]:
+    """Publish several outputs of one run together: stage, audit and check all, then commit in order.
 
-    An error while staging any output (bad rows, a Spark failure) removes every staging folder:
-    no output is published. Commits run only after all outputs are staged, so the remaining
+    Yields the check evaluations of every audited output (`quality.wap.audit_staged`, reading the
+    staged Parquet with DuckDB, never re-running the Spark plan); use `records = yield from ...`.
+    An error while staging any output (bad rows, a Spark failure) or a blocking check failure
+    removes every staging folder: no output is published. Commits run only after all outputs are staged, so the remaining
     risk is the file system failing between two renames, as within one multi-partition commit.
     Returns the ops records (one per partition) of each asset, already appended to the ops table.
     """
+    from pipeline_ops.quality.wap import audit_staged
+
     staged: list[SparkStaged] = []
     try:
         for schema, sdf in outputs:
             staged.append(stage_spark_frame(lake, schema, sdf, partitions))
+        yield from audit_staged(context, lake, [s.write for s in staged], audit_extra)
         for s in staged:
             lake.commit(s.write)
     except BaseException:
@@ -146,10 +151,12 @@ def publish_spark_frames(
 def publish_spark_frame(
     context: "dg.AssetExecutionContext", lake: Lake, schema: OutputSchema, sdf: "DataFrame", partitions: list[str],
     started_at: dt.datetime, definition_version: str, extra_metadata: dict | None = None,
-) -> dg.MaterializeResult:
-    """Write `sdf` as the given partitions of `schema.asset` (see `stage_spark_frame`); the materialization."""
-    records = publish_spark_frames(context, lake, [(schema, sdf)], partitions, started_at, definition_version)
-    return dg.MaterializeResult(metadata=materialization_metadata(records[schema.asset], schema, extra_metadata))
+    audit_extra: dict | None = None,
+) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    """Write `sdf` as the given partitions of `schema.asset` (see `stage_spark_frame`): evaluations, then the materialization."""
+    records = yield from publish_spark_frames(context, lake, [(schema, sdf)], partitions, started_at, definition_version,
+                                              audit_extra)
+    yield dg.MaterializeResult(metadata=materialization_metadata(records[schema.asset], schema, extra_metadata))
 
 
 def _write_empty_partitions(lake: Lake, schema: OutputSchema, staging: str, partitions: list[str], part: str) -> None:

@@ -5,7 +5,11 @@ the lake for every day of the run in one pass. Nothing is rounded; money is USD.
 publishes nothing; re-running a day replaces its rows (same inputs give the same checksum).
 """
 
+from collections.abc import Iterator
+
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 from dagster import AssetExecutionContext
 
 from pipeline_ops.asset_meta import pipeline_asset_args
@@ -20,7 +24,7 @@ from pipeline_ops.staging.common import run_days
 _DEPS = [dg.AssetKey("stg_account_daily"), dg.AssetKey("stg_revenue_usd"), dg.AssetKey("stg_costs_usd")]
 
 
-def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn) -> dg.MaterializeResult:
+def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     store = lake.lake()
@@ -28,12 +32,13 @@ def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_f
         store.read("stg_account_daily", keys), store.read("stg_revenue_usd", keys), store.read("stg_costs_usd", keys), days
     )
     frame["definition_version"] = DEFINITION_VERSION
-    return publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION)
+    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION)
 
 
 @dg.asset(
     key=UNIT_LEVEL_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(UNIT_LEVEL_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=_DEPS,
     description=(
@@ -46,13 +51,14 @@ def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_f
     ),
     **pipeline_asset_args("profit_unit_level", kinds={"duckdb", "parquet"}),
 )
-def profit_unit_level(context: AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    return _build(context, lake, UNIT_LEVEL_SCHEMA, compute.profit_unit_level)
+def profit_unit_level(context: AssetExecutionContext, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    yield from _build(context, lake, UNIT_LEVEL_SCHEMA, compute.profit_unit_level)
 
 
 @dg.asset(
     key=AGGREGATE_SCHEMA.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(AGGREGATE_SCHEMA.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=_DEPS,
     description=(
@@ -64,8 +70,8 @@ def profit_unit_level(context: AssetExecutionContext, lake: LakeResource) -> dg.
     ),
     **pipeline_asset_args("profit_aggregate", kinds={"duckdb", "parquet"}),
 )
-def profit_aggregate(context: AssetExecutionContext, lake: LakeResource) -> dg.MaterializeResult:
-    return _build(context, lake, AGGREGATE_SCHEMA, compute.profit_aggregate)
+def profit_aggregate(context: AssetExecutionContext, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    yield from _build(context, lake, AGGREGATE_SCHEMA, compute.profit_aggregate)
 
 
 ASSETS = [*STAGING_ASSETS, profit_unit_level, profit_aggregate]

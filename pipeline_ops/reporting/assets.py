@@ -7,9 +7,13 @@ Scheduled on the configured day of the following month (default: the 3rd, after 
 late click events have arrived).
 """
 
+from collections.abc import Iterator
+
 import datetime as dt
 
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 import pandas as pd
 from dagster import AssetExecutionContext
 
@@ -37,6 +41,7 @@ ACCOUNT_INPUTS = (ACTIVITY_SCHEMA, ACCOUNT_DAILY, REVENUE_USD)
 @dg.asset(
     key=SCHEMA.asset,
     partitions_def=monthly_partitions(),
+    check_specs=check_specs(SCHEMA.asset, monthly_partitions()),
     deps=[dg.AssetDep(s.asset) for s in (*DAILY_INPUTS, *ACCOUNT_INPUTS)],
     backfill_policy=dg.BackfillPolicy.single_run(),
     description=__doc__,
@@ -44,12 +49,12 @@ ACCOUNT_INPUTS = (ACTIVITY_SCHEMA, ACCOUNT_DAILY, REVENUE_USD)
 )
 def investor_monthly_report(
     context: AssetExecutionContext, lake: LakeResource, spark: SparkResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     store, session = lake.lake(), spark.spark_session
     require_utc(session)
     rows = [_report_row(session, store, month) for month in context.partition_keys]
-    return publish_frame(context, store, SCHEMA, pd.DataFrame(rows), list(context.partition_keys), started,
+    yield from publish_frame(context, store, SCHEMA, pd.DataFrame(rows), list(context.partition_keys), started,
                          DEFINITION_VERSION)
 
 

@@ -5,15 +5,20 @@ raises the reader's `LandingError` naming it, a broken rule raises `DataContract
 lake is left as it was (publish_frame runs last). Re-running a day replaces that day whole.
 """
 
+from collections.abc import Iterator
+
 import datetime as dt
 
 import dagster as dg
+
+from pipeline_ops.quality.dagster_checks import check_specs
 from dagster import AssetExecutionContext
 import pandas as pd
 
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.config import current_config
 from pipeline_ops.lake.publish import now_utc, publish_frame
+from pipeline_ops.quality.wap import audit_landing_for
 from pipeline_ops.resources.lake import LakeResource, LandingResource
 from pipeline_ops.partitions import daily_partitions
 from pipeline_ops.staging.common import run_days
@@ -28,6 +33,7 @@ def landing(source: str) -> dg.AssetKey:
 @dg.asset(
     key=FX_RATES.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(FX_RATES.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[landing("fx_rates")],
     description=(
@@ -39,17 +45,19 @@ def landing(source: str) -> dg.AssetKey:
     ),
     **pipeline_asset_args("profit_aggregate", kinds={"pandas", "parquet"}, section="fx-rate-missing-or-misaligned"),
 )
-def stg_fx_rates(context: AssetExecutionContext, landing: LandingResource, lake: LakeResource) -> dg.MaterializeResult:
+def stg_fx_rates(context: AssetExecutionContext, landing: LandingResource, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
+    yield from audit_landing_for(context, FX_RATES.asset, landing.zone(), lake.lake(), days)
     rates = stage_fx(landing.zone().read("fx_rates", days), days)
     rates["definition_version"] = DEFINITION_VERSION
-    return publish_frame(context, lake.lake(), FX_RATES, rates, keys, started, DEFINITION_VERSION)
+    yield from publish_frame(context, lake.lake(), FX_RATES, rates, keys, started, DEFINITION_VERSION)
 
 
 @dg.asset(
     key=EXPERIMENT_ASSIGNMENTS.asset,
     partitions_def=daily_partitions(),
+    check_specs=check_specs(EXPERIMENT_ASSIGNMENTS.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=[dg.AssetDep(landing("experiment_assignments"),
                       partition_mapping=dg.TimeWindowPartitionMapping(start_offset=-1))],
@@ -65,16 +73,17 @@ def stg_fx_rates(context: AssetExecutionContext, landing: LandingResource, lake:
 )
 def stg_experiment_assignments(
     context: AssetExecutionContext, landing: LandingResource, lake: LakeResource
-) -> dg.MaterializeResult:
+) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     zone = landing.zone()
+    yield from audit_landing_for(context, EXPERIMENT_ASSIGNMENTS.asset, zone, lake.lake(), days)
     before = days[0] - dt.timedelta(days=1)
     # The day before the first partition has no snapshot by construction; any later one must exist.
     previous = zone.read("experiment_assignments", [before], required=before >= current_config().processing.partitions_start)
     frame, stats = stage_assignments(pd.concat([previous, zone.read("experiment_assignments", days)], ignore_index=True), days)
     frame["definition_version"] = DEFINITION_VERSION
-    return publish_frame(context, lake.lake(), EXPERIMENT_ASSIGNMENTS, frame, keys, started, DEFINITION_VERSION,
+    yield from publish_frame(context, lake.lake(), EXPERIMENT_ASSIGNMENTS, frame, keys, started, DEFINITION_VERSION,
                          extra_metadata=stats)
 
 

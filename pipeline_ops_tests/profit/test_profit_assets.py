@@ -145,9 +145,9 @@ def test_non_numeric_amount_fails_naming_file_and_column_and_leaves_lake_untouch
 
 
 @pytest.mark.parametrize("break_fx, expected", [
-    (lambda zone: zone.remove("fx_rates", D1), f"fx_rates/date={D1} does not exist"),
+    (lambda zone: zone.remove("fx_rates", D1), f"fx_rates/date={D1}: the landing partition has not arrived"),
     (lambda zone: zone.write("fx_rates", D1, [r for r in fx(D1) if r["currency"] != "EUR"]),
-     f"fx_rates.csv: FX rates for day {D1} lack currency EUR"),
+     f"fx_rates_complete [{D1}]: FX rates for {D1} in"),
 ], ids=["missing-fx-partition", "missing-fx-currency"])
 def test_bad_fx_fails_the_profit_run_and_leaves_lake_untouched(copy, break_fx, expected):
     from pipeline_ops_tests.fixtures.landing_builder import LandingBuilder
@@ -159,3 +159,5 @@ def test_bad_fx_fails_the_profit_run_and_leaves_lake_untouched(copy, break_fx, e
     result = materialize(assets, str(copy / "landing"), str(copy / "lake"), partition=D1, raise_on_error=False)
     assert not result.success and expected in step_errors(result)
     assert lake_snapshot(copy / "lake") == before
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed and all(e.partition == D1 and e.asset_key.to_user_string() == "stg_fx_rates" for e in failed)

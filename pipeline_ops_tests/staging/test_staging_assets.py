@@ -44,10 +44,10 @@ def _fx_without(currency):
 @pytest.mark.parametrize(
     "rows, expected",
     [
-        (_fx_without("JPY"), r"fx_rates\.csv: FX rates for day 2025-03-02 lack currency JPY"),
-        ([{**r, "usd_per_unit": 0} if r["currency"] == "GBP" else r for r in fx(D1)], r"currency GBP is 0\.0 \(must be > 0\)"),
-        ([{**r, "rate_date": D0} for r in fx(D1)], r"misaligned for day 2025-03-02: currency \w+ has rate_date 2025-03-01 \(-1 day"),
-        ([*fx(D1), fx(D1)[1]], r"duplicate FX rate for day 2025-03-02, currency EUR"),
+        (_fx_without("JPY"), r"fx_rates_complete \[2025-03-02\]: FX rates for 2025-03-02 in .*fx_rates\.csv: no rate for JPY"),
+        ([{**r, "usd_per_unit": 0} if r["currency"] == "GBP" else r for r in fx(D1)], r"GBP rate 0 \(must be > 0\)"),
+        ([{**r, "rate_date": D0} for r in fx(D1)], r"6 row\(s\) misaligned: rate_date \['2025-03-01'\] in the folder of 2025-03-02"),
+        ([*fx(D1), fx(D1)[1]], r"landing_fx_rates_contract \[2025-03-02\]: .*fx_rates\.csv: fx_rates: multiple_fields_uniqueness"),
     ],
     ids=["missing-currency", "non-positive-rate", "misaligned-by-a-day", "duplicate"],
 )
@@ -59,12 +59,15 @@ def test_fx_fails_closed_and_leaves_lake_untouched(zone, tmp_path, rows, expecte
     assert not result.success
     assert pd.Series([step_errors(result)]).str.contains(expected).all(), step_errors(result)
     assert lake_snapshot(tmp_path / "lake") == before
+    failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
+    assert failed and {e.partition for e in failed} == {D1}
+    assert all(e.metadata["runbook"].value.endswith("profit_aggregate.md#fx-rate-missing-or-misaligned") for e in failed)
 
 
 def test_missing_fx_partition_names_the_folder(zone, tmp_path):
     zone.remove("fx_rates", D1)
     result = run(zone, tmp_path, assets=[stg_fx_rates])
-    assert "LandingError" in step_errors(result) and "fx_rates/date=2025-03-02 does not exist" in step_errors(result)
+    assert "fx_rates/date=2025-03-02: the landing partition has not arrived" in step_errors(result)
     assert lake_snapshot(tmp_path / "lake") == {}
 
 

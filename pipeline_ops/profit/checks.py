@@ -1,0 +1,7 @@
+"""Quality checks of the profit assets (see pipeline_ops/quality for the framework and severity policy)."""
+
+from __future__ import annotations
+
+from pipeline_ops.quality.spec import AssetQuality
+
+QUALITY: list[AssetQuality] = []
