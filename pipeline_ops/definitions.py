@@ -22,6 +22,7 @@ from pipeline_ops.reporting.assets import ASSETS as REPORTING_ASSETS  # noqa: E4
 from pipeline_ops.resources.lake import LakeResource, LandingResource  # noqa: E402
 from pipeline_ops.resources.spark import spark_resource  # noqa: E402
 from pipeline_ops.scheduling import freshness_policy, pipeline_job, pipeline_schedule  # noqa: E402
+from pipeline_ops.sources.checks import arrival_checks, landing_arrival_sensor  # noqa: E402
 
 
 def build_definitions() -> dg.Definitions:
@@ -37,8 +38,10 @@ def build_definitions() -> dg.Definitions:
             *engagement.ASSETS,
             *REPORTING_ASSETS,
         ],
+        asset_checks=arrival_checks(),
         jobs=[*jobs.values(), settle],
         schedules=[*(pipeline_schedule(p, jobs[p.key]) for p in cfg.pipelines), settle_schedule(settle)],
+        sensors=[landing_arrival_sensor],
         resources={"landing": LandingResource(), "lake": LakeResource(), "spark": spark_resource()},
         executor=dg.in_process_executor,
     )

@@ -40,11 +40,22 @@ class Thresholds(_Strict):
 
 
 class Arrival(_Strict):
-    """When a landing source's folder for day D must be there: `time` on day D + `days_after`, in `timezone`."""
+    """When a landing source's folder for day D must be complete: `time` on day D + `days_after`, in `timezone`.
+
+    The arrival check of the source runs on a schedule at that time, ahead of the first SLA that
+    needs the folder, so "revenue has not landed" is heard before the dashboard is late.
+    """
 
     time: str = Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")
     timezone: str = "UTC"
     days_after: int = Field(default=1, ge=0, le=7)
+
+    @field_validator("timezone")
+    @classmethod
+    def _tz(cls, value: str) -> str:
+        from pipeline_ops.config.models import check_timezone
+
+        return check_timezone(value)
 
 
 class QualityConfig(_Strict):
@@ -60,6 +71,16 @@ class QualityConfig(_Strict):
             if unknown:
                 raise ValueError(f"pipelines.{pipeline}: unknown threshold(s) {unknown} "
                                  f"(expected any of: {', '.join(Thresholds.model_fields)})")
+        return value
+
+    @field_validator("arrivals")
+    @classmethod
+    def _known_sources(cls, value: dict[str, Arrival]) -> dict[str, Arrival]:
+        from pipeline_ops.landing.contract import SOURCES
+
+        unknown = sorted(set(value) - set(SOURCES))
+        if unknown:
+            raise ValueError(f"unknown landing source(s) {unknown} (expected any of: {', '.join(SOURCES)})")
         return value
 
     def thresholds(self, pipeline: str) -> Thresholds:

@@ -17,6 +17,7 @@ from pipeline_ops.quality.generic import contract, lake_query
 from pipeline_ops.quality.landing import LandingContext, landing_contract
 from pipeline_ops.quality.outcome import CheckDef, Outcome, passed
 from pipeline_ops.quality.spec import AssetQuality
+from pipeline_ops.staging.assignment_checks import QUALITY as ASSIGNMENT_QUALITY
 from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS, FX_RATES
 
 FX_SECTION = "fx-rate-missing-or-misaligned"
@@ -101,4 +102,5 @@ QUALITY: list[AssetQuality] = [
             FX_JUMP,
         ),
     ),
+    *ASSIGNMENT_QUALITY,
 ]
