@@ -12,7 +12,7 @@ from pipeline_ops.settings import PROJECT_DIR
 FIXED_KEYS = {
     "profit_unit_level", "profit_aggregate", "growth_daily", "growth_aggregate", "engagement_aggregate",
     "investor_monthly_report", "stg_fx_rates", "stg_experiment_assignments", "stg_account_daily",
-    "stg_revenue_usd", "stg_costs_usd", "stg_subscription_events_usd", "stg_click_events", "stg_sessions",
+    "stg_revenue_usd", "stg_revenue_recognised", "stg_costs_usd", "stg_subscription_events_usd", "stg_click_events", "stg_sessions",
     "stg_user_activity_daily",
 }
 NO_SPARK_PROBE = """

@@ -29,7 +29,7 @@ OUTPUTS = {
     "investor_monthly_report",
 }
 STAGING = {
-    "stg_fx_rates", "stg_experiment_assignments", "stg_account_daily", "stg_revenue_usd", "stg_costs_usd",
+    "stg_fx_rates", "stg_experiment_assignments", "stg_account_daily", "stg_revenue_usd", "stg_revenue_recognised", "stg_costs_usd",
     "stg_subscription_events_usd", "stg_click_events", "stg_sessions", "stg_user_activity_daily",
 }
 LAKE_TABLES = OUTPUTS | STAGING | {"ops_materializations", "quarantine_click_events"}

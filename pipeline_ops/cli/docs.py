@@ -16,6 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     metrics = targets.add_parser("metrics", help="the README's metric tables, from pipeline_ops/metrics/")
     metrics.add_argument("--check", action="store_true", help="only check that the README is up to date (exit 1 if not)")
     metrics.set_defaults(func=run_metrics)
+    checks = targets.add_parser("checks", help="docs/checks.md, from the registered asset checks")
+    checks.add_argument("--check", action="store_true", help="only check that the page is up to date (exit 1 if not)")
+    checks.set_defaults(func=run_checks)
 
 
 def run_landing(args: argparse.Namespace) -> int:
@@ -48,4 +51,18 @@ def run_metrics(args: argparse.Namespace) -> int:
         return 1
     sync_readme(readme, check=False)
     print(f"wrote the metric tables in {readme}")
+    return 0
+
+
+def run_checks(args: argparse.Namespace) -> int:
+    from pipeline_ops.quality.docs import DOC_PATH, sync_checks_docs
+
+    if args.check:
+        if sync_checks_docs(DOC_PATH, check=True):
+            print(f"{DOC_PATH} is up to date")
+            return 0
+        print(f"{DOC_PATH} is out of date: run `pipeline-ops docs checks`", file=sys.stderr)
+        return 1
+    sync_checks_docs(DOC_PATH)
+    print(f"wrote {DOC_PATH}")
     return 0

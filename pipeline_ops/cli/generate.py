@@ -7,7 +7,19 @@ import datetime as dt
 import sys
 
 # Kept here (not imported from pipeline_ops.generate) so `--help` stays fast; a test keeps them in sync.
-FAULT_NAMES = ("missing_fx_partition", "duplicate_click_deliveries", "late_partition")
+# `pipeline-ops faults` describes each one with its failure mode and the checks that catch it.
+FAULT_NAMES = (
+    "missing_fx_partition", "missing_revenue_partition", "missing_expenses_partition", "missing_salaries_partition",
+    "missing_accounts_partition", "missing_subscription_events_partition", "missing_experiment_assignments_partition",
+    "missing_click_partition", "schema_new_column", "int_widened_to_decimal", "nullability_flip",
+    "fx_misaligned_by_a_day", "fx_missing_currency", "revenue_missing_accounts", "revenue_duplicate_new_ids",
+    "revenue_restated", "cost_spike", "salaries_new_team", "accounts_missing_slice", "duplicate_accounts_new_ids",
+    "accounts_repeated_id", "negative_licences", "accounts_restated", "impossible_growth",
+    "duplicate_subscription_events_new_ids", "experiment_exclusions_dropped", "assignment_unit_in_both_arms",
+    "assignment_unit_in_two_experiments", "kafka_outage", "duplicate_click_deliveries", "duplicate_clicks_new_ids",
+    "late_partition", "late_events_backlog", "bot_wave_human_speed", "clicks_wrong_timezone",
+    "malformed_click_lines", "click_events_row_drop",
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +38,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     gen.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
     gen.add_argument("--sources", help="comma-separated sources to write (default: all)")
     gen.add_argument("--fault", action="append", default=[], metavar="NAME[@YYYY-MM-DD]",
-                     help=f"inject a named fault on a day (default: the last day); repeatable; one of: {', '.join(FAULT_NAMES)}")
+                     help="inject a named fault on a day (default: the last day); repeatable; `pipeline-ops faults` "
+                          f"describes each; one of: {', '.join(FAULT_NAMES)}")
     gen.set_defaults(func=run_generate)
 
 

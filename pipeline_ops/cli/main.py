@@ -9,12 +9,14 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+import warnings
 
 from pipeline_ops.config.errors import ConfigError
 
 # Each module defines register(subparsers) adding its commands; a command sets func=callable(args)->int.
 COMMAND_MODULES = [
     "pipeline_ops.cli.generate",
+    "pipeline_ops.cli.faults",
     "pipeline_ops.cli.docs",
     "pipeline_ops.cli.lake",
     "pipeline_ops.cli.oncall",
@@ -39,6 +41,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    # Commands that load asset modules (docs checks, faults) would print Dagster's beta/preview
+    # notices (backfill policies, partitioned checks) on every call, as definitions.py also silences.
+    warnings.filterwarnings("ignore", message=r".*is currently in (beta|preview)")
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)

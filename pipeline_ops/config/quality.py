@@ -27,14 +27,44 @@ class Thresholds(_Strict):
     # Completeness.
     min_completeness: float = Field(default=0.995, gt=0, le=1)   # share of expected keys present
     max_duplicate_rate: float = Field(default=0.001, ge=0, le=1)  # duplicates (incl. new ids) / rows
+    # Growth. Clean generated days, for scale: the snapshot's stocks (active accounts, licences, MRR) move
+    # < 1 % a day at scale 1 (< 5 % at scale 0.1, one large account), active(D) - active(D-1) equals
+    # new - churned exactly, and an excluded experiment loses at most 1 unit a day to churn.
+    max_stock_change: float = Field(default=0.10, gt=0)        # |day-over-day change| of a stock: WARN above ...
+    max_stock_change_error: float = Field(default=0.25, gt=0)  # ... ERROR above
+    stock_flow_gap_share: float = Field(default=0.005, ge=0)   # |change in active - net new| / active: ERROR above ...
+    stock_flow_gap_min: int = Field(default=2, ge=0)           # ... and above this many accounts (exclusion moves)
+    exclusion_drop_share: float = Field(default=0.20, gt=0, le=1)  # excluded units of a running experiment leaving in a day
+    exclusion_min_units: int = Field(default=5, ge=1)          # ... and at least this many: ERROR (an ended one: WARN)
+    stock_min_accounts: int = Field(default=50, ge=1)          # fewer active accounts the day before: moves not judged
     # Profit.
     margin_variance: float = Field(default=0.10, gt=0)       # |margin change| vs previous day and same weekday
-    # Engagement.
-    max_bot_share: float = Field(default=0.05, ge=0, le=1)   # bot events / all events of the day
-    max_quarantine_share: float = Field(default=0.01, ge=0, le=1)
-    max_late_share: float = Field(default=0.02, ge=0, le=1)  # events dropped as > lateness_hours late
+    # (margin points, 0.10 = 10 points), WARN when the margin is also unusual (|z| > warn_z) against both of
+    # its seasonal expectations (same weekday, same day of the previous month: profit/checks_seasonal.py) ...
+    margin_variance_error: float = Field(default=0.50, gt=0)  # ... ERROR beyond this move and error_z.
+    # Daily total cost (expenses + the day's payroll share) against the same two expectations: the moves
+    # are in percent of the expected cost; clean generated weekdays scatter by -50 %..+60 % around it at
+    # scale 1 (lognormal ad-hoc lines), more at smaller scales, so only gross errors can be told apart.
+    cost_warn_pct: float = Field(default=0.75, gt=0)         # WARN: |z| > warn_z and |change| > this ...
+    cost_error_pct: float = Field(default=1.50, gt=0)        # ... ERROR: |z| > error_z and |change| > this
+    # Engagement (click stream). Clean generated days, for scale: 1-1.1 % of deliveries are redeliveries,
+    # 1.5-6 % of events are removed as bots (2.2-2.7 % at scale 1), no human exceeds ~110 events a day,
+    # 0.2-0.35 % of events repeat an event of the same user in the same millisecond with the same payload.
+    max_bot_share: float = Field(default=0.10, ge=0, le=1)   # bot events removed / candidate events: WARN above
+    max_bot_share_error: float = Field(default=0.30, ge=0, le=1)  # ERROR: the rules remove most traffic (over-filtering)
+    max_human_events_per_day: int = Field(default=500, ge=1)  # a user above this many clean events a day is an unflagged bot
+    max_heavy_user_share: float = Field(default=0.01, ge=0, le=1)  # events of such users / events: ERROR above (any: WARN)
+    max_new_user_event_share: float = Field(default=0.05, ge=0, le=1)  # events of users unseen for 7 days: WARN above
+    max_redelivery_share: float = Field(default=0.05, ge=0, le=1)  # duplicate deliveries removed / deliveries: WARN above
+    max_click_duplicate_share: float = Field(default=0.01, ge=0, le=1)  # same user, event_ts and payload, new event_id: ERROR
+    max_quarantine_share: float = Field(default=0.01, ge=0, le=1)  # set-aside lines / lines of the delivery day: ERROR
+    max_late_share: float = Field(default=0.02, ge=0, le=1)  # events dropped as > lateness_hours late: WARN above ...
+    max_late_share_error: float = Field(default=0.25, ge=0, le=1)  # ... ERROR above (a quarter of the day lost)
+    min_share_count: int = Field(default=20, ge=1)           # a share beyond its ERROR bound with fewer rows: WARN only
     psi_warn: float = Field(default=0.10, gt=0)              # population stability index: moderate shift
     psi_error: float = Field(default=0.25, gt=0)             # major shift
+    psi_min_rows: int = Field(default=1000, ge=1)            # fewer rows (events, sessions): PSI is noise, not judged
+    distribution_baseline_days: int = Field(default=14, ge=1, le=90)  # PSI baseline: previous days (not weekly seasonal)
     # Accuracy: a recomputation three days later must agree within this many percentage points.
     accuracy_drift_pp: float = Field(default=0.5, gt=0)
 

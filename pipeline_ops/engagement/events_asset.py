@@ -126,10 +126,14 @@ def stg_click_events(
         # record rather than the events published without them (a re-run replaces both anyway).
         outputs = [(QUARANTINE_SCHEMA, quarantine_rows(classified, days, recorded, context.run.run_id)),
                    (EVENTS_SCHEMA, clean_events(classified, recorded))]
-        records = yield from publish_spark_frames(context, lake.lake(), outputs, keys, started, recorded)
+        records = yield from publish_spark_frames(
+            context, lake.lake(), outputs, keys, started, recorded,
+            audit_extra={"click_counts": counts,
+                         "set_aside_sample": extra["set_aside_sample"].data if "set_aside_sample" in extra else []})
         for r in records[QUARANTINE_SCHEMA.asset]:
             counts[r.partition]["quarantine_rows"] = r.rows_out
         metadata = materialization_metadata(records[EVENTS_SCHEMA.asset], EVENTS_SCHEMA, {**per_day_metadata(counts), **extra})
-        return dg.MaterializeResult(metadata=metadata)
+        # yielded, not returned: Dagster ignores a generator's return value (the step would miss its output)
+        yield dg.MaterializeResult(metadata=metadata)
     finally:
         classified.unpersist()

@@ -50,7 +50,8 @@ def stg_account_daily(context: AssetExecutionContext, landing: LandingResource, 
         landing.zone().read("accounts", days), store.read("stg_experiment_assignments", keys), store.read("stg_fx_rates", keys)
     )
     frame["definition_version"] = DEFINITION_VERSION
-    yield from publish_frame(context, store, ACCOUNT_DAILY, frame, keys, started, DEFINITION_VERSION)
+    yield from publish_frame(context, store, ACCOUNT_DAILY, frame, keys, started, DEFINITION_VERSION,
+                             audit_extra={"landing": landing.zone()})
 
 
 @dg.asset(
@@ -81,7 +82,8 @@ def stg_subscription_events_usd(
         store.read("stg_fx_rates", keys),
     )
     frame["definition_version"] = DEFINITION_VERSION
-    yield from publish_frame(context, store, SUBSCRIPTION_EVENTS_USD, frame, keys, started, DEFINITION_VERSION, extra_metadata=stats)
+    yield from publish_frame(context, store, SUBSCRIPTION_EVENTS_USD, frame, keys, started, DEFINITION_VERSION, extra_metadata=stats,
+                             audit_extra={"landing": landing.zone()})
 
 
 ASSETS = [stg_account_daily, stg_subscription_events_usd]

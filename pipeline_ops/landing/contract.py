@@ -57,6 +57,11 @@ SALARY_TEAMS = ("engineering", "sales", "customer_success", "marketing", "genera
 CLICK_EVENT_TYPES = ("page_view", "click", "feature_use")
 FEATURES = ("dashboards", "reports", "automation", "api", "integrations", "forecasting", "chat", "mobile")
 
+# A revenue document's service_end is at most this many days after the day it was issued (monthly
+# billing in advance: a month-end run bills the whole next month, up to 31 days ahead). Recognised
+# revenue of day D therefore needs only the documents issued D-31 .. D.
+MAX_SERVICE_DAYS_AHEAD = 31
+
 _money = "decimal amount in the row's currency (major units, e.g. 12.50)"
 
 SOURCES: dict[str, Source] = {
@@ -108,7 +113,12 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             name="revenue",
-            description="Invoices and refunds issued, one row per document, in the folder of the UTC day it was issued.",
+            description=(
+                "Invoices and refunds issued, one row per document, in the folder of the UTC day it was issued. "
+                "Each document names the service period it pays for (an invoice) or gives back (a refund): the "
+                "UTC days service_start .. service_end, both inclusive, so a one-day period has service_start = "
+                "service_end and the period has service_end - service_start + 1 days."
+            ),
             file_format="csv",
             file_glob="invoices.csv",
             cadence="daily",
@@ -121,6 +131,12 @@ SOURCES: dict[str, Source] = {
                 Column("issued_at", "timestamp", "when the document was issued, UTC"),
                 Column("amount", "float64", "always >= 0; the sign comes from kind; " + _money),
                 Column("currency", "string", "currency of amount", allowed=CURRENCIES),
+                Column("service_start", "date", "first UTC day of the service period the document pays for or refunds (inclusive)"),
+                Column(
+                    "service_end", "date",
+                    "last UTC day of the service period (inclusive); >= service_start and at most "
+                    f"{MAX_SERVICE_DAYS_AHEAD} days after the issue day",
+                ),
             ),
         ),
         Source(

@@ -72,6 +72,28 @@ folder date. Consequences:
 (`salaries/date=2025-03-01/salaries.csv` holds month `2025-03`). Reading salaries for any day of a
 month reads that one folder.
 
+## Revenue service periods
+
+Every `revenue` document names the UTC days it pays for (an invoice) or gives back (a refund):
+`service_start` .. `service_end`, **both inclusive** (a period of one day has `service_start =
+service_end`; its length is `service_end - service_start + 1` days). `service_end` is never more
+than 31 days after the issue day. What the synthetic company bills:
+
+- scheduled billing, monthly in advance: an account billed on day *b* of the month (1-28) pays on
+  day *b* for day *b* up to the day before its next billing day (*b* of next month); a month-end
+  biller pays on the month's last day for the whole next calendar month;
+- a sign-up's first invoice covers the sign-up day up to the day before the next billing day
+  (month-end billers: up to the month's end, prorated); an expansion mid-cycle (upgrade, more
+  seats) is prorated over the same days;
+- a churn refund gives back the unused rest of the current period: the churn day up to the day
+  before the next billing day (month-end billers: the month's end), prorated;
+- a service credit refers to the whole current period (last billing day .. the day before the
+  next one), so its `service_start` is usually before the issue day.
+
+pipeline_ops recognises each document ratably, `amount / days` per day of its period, never
+before its issue day: the share of days already past when it is issued (a service credit) is
+recognised on the issue day. See `stg_revenue_recognised` in the README.
+
 ## File formats
 
 - CSV: UTF-8, comma-separated, one header line with the column names, `\\n` line ends, fields quoted

@@ -1,10 +1,11 @@
 """Investor monthly report: the month's profit, growth and engagement in one row.
 
 The headline figures come from the three investor-facing daily outputs, so they inherit their
-exclusions (experiment traffic flagged exclude_from_investor is already out). The account section
-(seat utilisation, revenue concentration) reads the account-level staging tables and applies the
-same exclusions itself; its revenue total must agree with profit_aggregate's, or the report fails
-closed.
+exclusions (experiment traffic flagged exclude_from_investor is already out). Revenue and margin
+are recognised revenue (profit/2.0), with billed revenue beside them. The account section (seat
+utilisation, revenue concentration) reads the account-level staging tables (recognised revenue
+from stg_revenue_recognised) and applies the same exclusions itself; its revenue total must
+agree with profit_aggregate's, or the report fails closed.
 """
 
 from __future__ import annotations
@@ -12,16 +13,18 @@ from __future__ import annotations
 from pipeline_ops.lake.schema import Field, OutputSchema
 from pipeline_ops.metrics.model import Metric
 
-DEFINITION_VERSION = "report/1.1"
+DEFINITION_VERSION = "report/1.2"
 TOP_ACCOUNTS = 10  # revenue concentration: share of the month's revenue from this many accounts
 REVENUE_TOLERANCE_USD = 0.01  # account-level and daily revenue totals may differ by rounding only
 ASSET = "investor_monthly_report"
 _MONTH = "calendar month of UTC days"
 
 METRICS = [
-    Metric("revenue_usd", ASSET, "Net revenue of the month.", "sum of profit_aggregate.revenue_usd over the month's days", unit="USD", day_boundary=_MONTH),
+    Metric("revenue_usd", ASSET, "Net revenue recognised in the month (earned over service periods).", "sum of profit_aggregate.revenue_usd over the month's days", unit="USD", day_boundary=_MONTH),
+    Metric("billed_revenue_usd", ASSET, "Net revenue billed in the month (invoices - refunds issued).", "sum of profit_aggregate.billed_revenue_usd over the month's days", unit="USD", day_boundary=_MONTH),
     Metric("profit_usd", ASSET, "Profit of the month.", "sum of profit_aggregate.profit_usd", unit="USD", day_boundary=_MONTH),
-    Metric("profit_margin", ASSET, "Share of revenue kept as profit.", "profit_usd", "revenue_usd (null when 0)", unit="ratio", day_boundary=_MONTH),
+    Metric("profit_margin", ASSET, "Share of recognised revenue kept as profit.", "profit_usd", "revenue_usd (null when 0)", unit="ratio", day_boundary=_MONTH),
+    Metric("recognition_complete", ASSET, "Whether the month's recognised revenue saw every document that earns in it.", "true when profit_aggregate.recognition_complete is true on every day of the month", unit="bool", day_boundary=_MONTH),
     Metric("active_accounts_end", ASSET, "Paying accounts on the month's last day.", "growth_aggregate.active_accounts on the last day", unit="accounts", day_boundary=_MONTH),
     Metric("net_new_accounts", ASSET, "Accounts won minus accounts lost.", "sum of growth_aggregate.net_new_accounts", unit="accounts", day_boundary=_MONTH),
     Metric("mrr_end_usd", ASSET, "MRR on the month's last day.", "growth_aggregate.mrr_usd on the last day", unit="USD/month", day_boundary=_MONTH),
@@ -42,9 +45,9 @@ METRICS = [
     ),
     Metric(
         "top_accounts_revenue_share", ASSET, f"Revenue concentration: how much of the month's revenue the {TOP_ACCOUNTS} largest accounts bring.",
-        f"net revenue (stg_revenue_usd) of the {TOP_ACCOUNTS} accounts with the most net revenue in the month",
-        "net revenue of all accounts in the month (null when 0)", unit="ratio", day_boundary=_MONTH,
-        exclusions="an account's revenue on days its experiment is exclude_from_investor",
+        f"recognised revenue (stg_revenue_recognised) of the {TOP_ACCOUNTS} accounts with the most recognised revenue in the month",
+        "recognised revenue of all accounts in the month (= revenue_usd; null when 0)", unit="ratio", day_boundary=_MONTH,
+        exclusions="revenue of documents issued while the account's experiment was exclude_from_investor",
     ),
 ]
 
@@ -54,11 +57,12 @@ SCHEMA = OutputSchema(
     fields=(
         Field("month", "string", "YYYY-MM"),
         Field("days_in_month", "int64", "days the month has; every one must be present upstream"),
-        Field("revenue_usd", "float64", "net revenue, USD"),
+        Field("revenue_usd", "float64", "net recognised revenue, USD"),
+        Field("billed_revenue_usd", "float64", "net billed revenue (invoices - refunds issued), USD"),
         Field("expenses_usd", "float64", "operating expenses, USD"),
         Field("salaries_usd", "float64", "salary cost, USD"),
-        Field("profit_usd", "float64", "revenue - expenses - salaries, USD"),
-        Field("profit_margin", "float64", "profit / revenue", nullable=True),
+        Field("profit_usd", "float64", "recognised revenue - expenses - salaries, USD"),
+        Field("profit_margin", "float64", "profit / recognised revenue", nullable=True),
         Field("active_accounts_end", "int64", "active accounts on the last day"),
         Field("new_accounts", "int64", "accounts won"),
         Field("churned_accounts", "int64", "accounts lost"),
@@ -75,6 +79,7 @@ SCHEMA = OutputSchema(
         Field("d7_retention", "float64", "mean daily 7-day return rate", nullable=True),
         Field("seat_utilisation", "float64", "month's active users of paying accounts / their licences", nullable=True),
         Field("top_accounts_revenue_share", "float64", f"revenue share of the {TOP_ACCOUNTS} largest accounts", nullable=True),
+        Field("recognition_complete", "bool", "false when a day of the month has incomplete recognised revenue (the lake's first month)"),
         Field("definition_version", "string", "report and upstream definition versions"),
     ),
 )

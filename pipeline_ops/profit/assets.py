@@ -1,8 +1,11 @@
 """Profit outputs: `profit_unit_level` (experiment-facing) and `profit_aggregate` (investor-facing).
 
-Both are DuckDB aggregations of stg_account_daily, stg_revenue_usd and stg_costs_usd read from
-the lake for every day of the run in one pass. Nothing is rounded; money is USD. A failed run
-publishes nothing; re-running a day replaces its rows (same inputs give the same checksum).
+Both are DuckDB aggregations of stg_account_daily, stg_revenue_recognised (revenue earned that
+day: revenue, profit and margin), stg_revenue_usd (documents issued that day: billed revenue,
+kept beside it) and stg_costs_usd, read from the lake for every day of the run in one pass.
+Nothing is rounded; money is USD. Days whose recognition look-back reaches before the lake's
+revenue history are published with recognition_complete = false (metadata lists them). A failed
+run publishes nothing; re-running a day replaces its rows (same inputs give the same checksum).
 """
 
 from collections.abc import Iterator
@@ -16,23 +19,30 @@ from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.lake.publish import now_utc, publish_frame
 from pipeline_ops.metrics.profit import AGGREGATE_SCHEMA, DEFINITION_VERSION, UNIT_LEVEL_SCHEMA
 from pipeline_ops.partitions import daily_partitions
-from pipeline_ops.profit import compute
+from pipeline_ops.config import current_config
+from pipeline_ops.profit import compute, recognition
+from pipeline_ops.profit.schemas import RECOGNISED_USD, REVENUE_USD
 from pipeline_ops.profit.staging import ASSETS as STAGING_ASSETS
 from pipeline_ops.resources.lake import LakeResource
 from pipeline_ops.staging.common import run_days
 
-_DEPS = [dg.AssetKey("stg_account_daily"), dg.AssetKey("stg_revenue_usd"), dg.AssetKey("stg_costs_usd")]
+_DEPS = [dg.AssetKey("stg_account_daily"), dg.AssetKey(REVENUE_USD.asset), dg.AssetKey(RECOGNISED_USD.asset),
+         dg.AssetKey("stg_costs_usd")]
 
 
 def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     store = lake.lake()
+    history = recognition.history_start(current_config().processing.partitions_start, store.partitions(REVENUE_USD.asset))
     frame = compute_fn(
-        store.read("stg_account_daily", keys), store.read("stg_revenue_usd", keys), store.read("stg_costs_usd", keys), days
+        store.read("stg_account_daily", keys), store.read(REVENUE_USD.asset, keys), store.read(RECOGNISED_USD.asset, keys),
+        store.read("stg_costs_usd", keys), days, history,
     )
     frame["definition_version"] = DEFINITION_VERSION
-    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION)
+    incomplete = sorted({d.strftime("%Y-%m-%d") for d in frame.loc[~frame["recognition_complete"].astype(bool), "date"]})
+    stats = {"recognition_complete": not incomplete, "recognition_incomplete_days": ", ".join(incomplete) or "none"}
+    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION, extra_metadata=stats)
 
 
 @dg.asset(
@@ -42,12 +52,12 @@ def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_f
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=_DEPS,
     description=(
-        "Experiment-facing profit per account per UTC day, for every account active that day or billed that "
-        "day (all accounts kept, with experiment_id/variant and exclude_from_investor): net revenue (invoices - "
-        "refunds issued that day, USD), allocated cost = the day's total cost (expenses + daily salary share) x "
-        "the account's licences / licences of all active accounts (0 when none), profit = revenue - allocated "
-        "cost, profit per licence (null at 0 licences). Fails if revenue bills an account missing from the "
-        "snapshot. Re-run: replaces the day."
+        "Experiment-facing profit per account per UTC day, for every account active, billed or recognising revenue "
+        "that day (all accounts kept, with experiment_id/variant and exclude_from_investor): revenue = net revenue "
+        "recognised that day (stg_revenue_recognised), billed_revenue = invoices - refunds issued that day, allocated "
+        "cost = the day's total cost (expenses + daily salary share) x the account's licences / licences of all "
+        "active accounts (0 when none), profit = revenue - allocated cost, profit per licence (null at 0 licences), "
+        "recognition_complete. Fails if revenue belongs to an account missing from the snapshot. Re-run: replaces the day."
     ),
     **pipeline_asset_args("profit_unit_level", kinds={"duckdb", "parquet"}),
 )
@@ -62,11 +72,14 @@ def profit_unit_level(context: AssetExecutionContext, lake: LakeResource) -> Ite
     backfill_policy=dg.BackfillPolicy.single_run(),
     deps=_DEPS,
     description=(
-        "Investor-facing profit, one row per UTC day, in USD: net revenue and refunds excluding accounts flagged "
-        "exclude_from_investor that day (excluded_revenue_usd shows what was left out), expenses, salaries "
-        "(monthly payroll / days in month), profit = revenue - expenses - salaries, profit margin (null when "
-        "revenue is 0), active accounts and licences (non-excluded), profit per account and per licence (null "
-        "at 0). Fails closed on any missing input day or FX rate. Re-run: replaces the day."
+        "Investor-facing profit, one row per UTC day, in USD: revenue = net revenue recognised that day (each invoice "
+        "and refund spread over its service period), billed revenue and refunds issued that day, all without the "
+        "documents issued while their account was exclude_from_investor (excluded_revenue_usd shows the recognised "
+        "revenue left out), "
+        "expenses, salaries (monthly payroll / days in month), profit = revenue - expenses - salaries, profit margin "
+        "(null when revenue is 0), active accounts and licences (non-excluded), profit per account and per licence "
+        "(null at 0), recognition_complete (false in the lake's first 31 days of revenue history). Fails closed on "
+        "any missing input day or FX rate. Re-run: replaces the day."
     ),
     **pipeline_asset_args("profit_aggregate", kinds={"duckdb", "parquet"}),
 )

@@ -1,4 +1,4 @@
-"""Output schemas of the profit staging tables (revenue documents and cost lines in USD)."""
+"""Output schemas of the profit staging tables (revenue documents, recognised revenue and cost lines in USD)."""
 
 from __future__ import annotations
 
@@ -19,6 +19,26 @@ REVENUE_USD = OutputSchema(
         Field("currency", "string", "currency of amount"),
         Field("usd_per_unit", "float64", "the issue day's rate (USD/currency)"),
         Field("amount_usd", "float64", "signed USD: + invoice, - refund"),
+        Field("service_start", "date", "first UTC day of the service period the document pays for or refunds (inclusive)"),
+        Field("service_end", "date", "last UTC day of the service period (inclusive)"),
+        Field("service_days", "int64", "days in the period: service_end - service_start + 1 (>= 1)"),
+        Field("exclude_from_investor", "bool", "the account's experiment on the issue day is exclude_from_investor: the "
+              "document stays out of investor revenue, billed and recognised, on every day it is recognised"),
+        _V,
+    ),
+)
+
+RECOGNISED_USD = OutputSchema(
+    asset="stg_revenue_recognised",
+    grain="one row per UTC day and account with revenue recognised that day (from documents issued D-31 .. D)",
+    fields=(
+        Field("date", "date", "UTC day the revenue is recognised (earned)"),
+        Field("account_id", "string", "billed account"),
+        Field("recognised_usd", "float64", "net revenue recognised that day: invoices - refunds, each amount_usd / service_days per day of its period, USD"),
+        Field("investor_recognised_usd", "float64", "the part from documents not flagged exclude_from_investor, USD"),
+        Field("recognised_refunds_usd", "float64", "the refunds' part of recognised_usd, as a positive number, USD"),
+        Field("documents", "int64", "documents recognising revenue on the day"),
+        Field("recognition_complete", "bool", "false when the day's look-back (D-31 .. D-1) reaches before the lake's revenue history: documents issued earlier are unknown, so recognised revenue is understated"),
         _V,
     ),
 )

@@ -6,11 +6,16 @@ import datetime as dt
 
 import pandas as pd
 
-from pipeline_ops.staging.common import DataContractError, attach_rate, check_folder_day, check_unique, folder_day
+from pipeline_ops.landing.contract import MAX_SERVICE_DAYS_AHEAD
+from pipeline_ops.staging.common import (
+    DataContractError, attach_rate, check_folder_day, check_unique, day_str, folder_day,
+)
 
 
-def stage_revenue(raw: pd.DataFrame, rates: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
-    """Documents deduplicated by invoice_id within their day (earliest issued_at kept), signed USD."""
+def stage_revenue(raw: pd.DataFrame, rates: pd.DataFrame, accounts: pd.DataFrame) -> tuple[pd.DataFrame, dict]:
+    """Documents deduplicated by invoice_id within their day (earliest issued_at kept), signed USD,
+    with their service period (dates, both inclusive), its length in days, and the account's
+    exclude_from_investor flag on the issue day (`accounts` is stg_account_daily of the same days)."""
     docs = raw.assign(date=folder_day(raw))
     check_folder_day(docs, "issued_at", "revenue")
     deduped = docs.sort_values("issued_at", kind="stable").drop_duplicates(["date", "invoice_id"], keep="first").copy()
@@ -20,7 +25,47 @@ def stage_revenue(raw: pd.DataFrame, rates: pd.DataFrame) -> tuple[pd.DataFrame,
         row = deduped[sign.isna()].iloc[0]
         raise DataContractError(f"{row['_file']}: document {row['invoice_id']} has kind {row['kind']!r} (expected invoice or refund)")
     deduped["amount_usd"] = sign * deduped["amount"] * deduped["usd_per_unit"]
+    _attach_service_period(deduped)
+    deduped["exclude_from_investor"] = _issue_day_exclusion(deduped, accounts)
     return deduped.sort_values(["date", "invoice_id"]), {"duplicates_dropped": int(len(docs) - len(deduped))}
+
+
+def _issue_day_exclusion(docs: pd.DataFrame, accounts: pd.DataFrame) -> pd.Series:
+    """exclude_from_investor of each document's account on its issue day; an unknown account raises
+    (its revenue would otherwise be lost, or counted for investors by mistake)."""
+    flags = accounts.astype({"account_id": str}).set_index(["date", "account_id"])["exclude_from_investor"]
+    index = pd.MultiIndex.from_arrays([docs["date"].astype("datetime64[ns]"), docs["account_id"].astype(str)])
+    flag = pd.Series(flags.reindex(index).to_numpy(), index=docs.index)
+    orphan = docs[flag.isna()]
+    if len(orphan):
+        row = orphan.iloc[0]
+        raise DataContractError(
+            f"{row['_file']}: {len(orphan)} document(s) bill accounts missing from that day's stg_account_daily "
+            f"snapshot (first: {row['invoice_id']} for {row['account_id']}); their revenue would be lost."
+        )
+    return flag.astype(bool)
+
+
+def _attach_service_period(docs: pd.DataFrame) -> None:
+    """service_start/service_end as dates plus service_days; a period recognition cannot use raises.
+
+    The period must not end before it starts, and must end at most MAX_SERVICE_DAYS_AHEAD days
+    after the issue day (recognised revenue of a day looks back only that far).
+    """
+    for column in ("service_start", "service_end"):
+        docs[column] = pd.to_datetime(docs[column]).astype("datetime64[ns]")
+    docs["service_days"] = (docs["service_end"] - docs["service_start"]).dt.days + 1
+    reversed_ = docs[docs["service_days"] < 1]
+    too_long = docs[(docs["service_end"] - docs["date"]).dt.days > MAX_SERVICE_DAYS_AHEAD]
+    for bad, rule in ((reversed_, "service_end before service_start"),
+                      (too_long, f"service_end more than {MAX_SERVICE_DAYS_AHEAD} days after the issue day (the "
+                                 "recognition look-back; a longer period, e.g. annual billing, needs a longer one)")):
+        if len(bad):
+            row = bad.iloc[0]
+            raise DataContractError(
+                f"{row['_file']}: {len(bad)} document(s) with {rule} (first: {row['invoice_id']} "
+                f"{day_str(row['service_start'])}..{day_str(row['service_end'])}, issued {day_str(row['date'])})"
+            )
 
 
 def stage_costs(expenses: pd.DataFrame, salaries: pd.DataFrame, rates: pd.DataFrame, days: list[dt.date]) -> pd.DataFrame:

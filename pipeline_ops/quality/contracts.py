@@ -17,12 +17,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import pandera.polars as pa
 import polars as pl
 
 from pipeline_ops.lake.schema import OutputSchema
 from pipeline_ops.landing.contract import Source
+from pipeline_ops.quality._pandera import pandera_polars
 from pipeline_ops.quality.outcome import SAMPLE_ROWS
+
+pa = pandera_polars()
 
 _POLARS = {"string": pl.Utf8, "int64": pl.Int64, "float64": pl.Float64, "bool": pl.Boolean,
            "date": pl.Date, "timestamp": pl.Datetime("us", "UTC")}
@@ -67,12 +69,23 @@ def output_schema(
         dtype = _POLARS[f.dtype]
         if f.dtype == "timestamp":
             dtype = None  # Spark and pyarrow write different timestamp units; the values are checked
+        elif f.dtype == "date":
+            # pandas frames write a date column as timestamp[ns] at midnight (OutputSchema.conform), Spark as
+            # date: either is a day; anything else (text, numbers) still fails.
+            dtype = None
+            checks.append(pa.Check(lambda data: data.lazyframe.select(
+                pl.col(data.key).cast(pl.Datetime("us")).dt.truncate("1d") == pl.col(data.key).cast(pl.Datetime("us"))),
+                error="is_date"))
         columns[f.name] = pa.Column(dtype, checks=checks, nullable=f.nullable)
     return pa.DataFrameSchema(columns, strict=True, unique=list(keys) or None, name=schema.asset)
 
 
-def landing_schema(src: Source) -> pa.DataFrameSchema:
-    """The pandera schema of one landing file read with every column as text."""
+def landing_schema(src: Source, unique: tuple[str, ...] | None = None) -> pa.DataFrameSchema:
+    """The pandera schema of one landing file read with every column as text.
+
+    `unique`: the columns that must be unique together (default the source's key; `()` for none).
+    """
+    keys = src.key if unique is None else unique
     columns = {}
     for c in src.columns:
         checks = []
@@ -81,7 +94,7 @@ def landing_schema(src: Source) -> pa.DataFrameSchema:
         if c.allowed:
             checks.append(pa.Check.isin(list(c.allowed)))
         columns[c.name] = pa.Column(pl.Utf8, checks=checks, nullable=c.nullable)
-    return pa.DataFrameSchema(columns, strict=True, unique=list(src.key) or None, name=src.name)
+    return pa.DataFrameSchema(columns, strict=True, unique=list(keys) or None, name=src.name)
 
 
 @dataclass(frozen=True)

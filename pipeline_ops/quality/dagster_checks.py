@@ -17,7 +17,7 @@ import dagster as dg
 from pipeline_ops.asset_meta import runbook_link
 from pipeline_ops.config import current_config
 from pipeline_ops.quality.audit import CheckResult
-from pipeline_ops.quality.outcome import verdict
+from pipeline_ops.quality.outcome import enforcing, verdict
 from pipeline_ops.quality.registry import quality_of
 
 
@@ -69,6 +69,6 @@ def evaluation(result: CheckResult, pipeline_key: str) -> dg.AssetCheckEvaluatio
         metadata["sql"] = dg.MetadataValue.text(outcome.sql)
     return dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey(check.asset.split("/")), check_name=check.name, passed=v.passed,
-        severity=dg.AssetCheckSeverity(v.severity), blocking=check.investor_path,
+        severity=dg.AssetCheckSeverity(v.severity), blocking=check.investor_path and enforcing(),
         description=outcome.summary, metadata=metadata, partition=result.partition,
     )

@@ -24,10 +24,13 @@ def lake_query(sql: str) -> str:
 
 def contract(
     schema: OutputSchema, section: str, keys: tuple[str, ...] = (), allowed: Mapping[str, tuple] = {},
-    ranges: Mapping[str, Range] = {}, name: str = "contract",
+    ranges: Mapping[str, Range] = {}, name: str = "contract", partition_column: str = "date",
 ) -> CheckDef:
-    """Columns, dtypes, nullability, unique key, allowed values and ranges of the staged partition."""
-    model = output_schema(schema, keys, allowed, ranges)
+    """Columns, dtypes, nullability, unique key, allowed values and ranges of the staged partition.
+
+    `partition_column` is the column the folder name holds (`month` for monthly assets), absent from the files.
+    """
+    model = output_schema(schema, keys, allowed, ranges, partition_column)
     rules = [f"key {list(keys)} unique"] if keys else []
     rules += [f"{c} in {list(v)}" for c, v in allowed.items()]
     rules += [f"{c} in [{r.ge}, {r.le}]" for c, r in ranges.items()]
@@ -35,7 +38,7 @@ def contract(
     def evaluate(ctx: AuditContext, partition: str) -> Outcome:
         frame = pl.read_parquet(ctx.staged[partition])
         result = validate(model, frame)
-        bound = {"columns": [f.name for f in schema.fields if f.name != "date"], "rules": rules}
+        bound = {"columns": [f.name for f in schema.fields if f.name != partition_column], "rules": rules}
         if result.ok:
             return passed(f"{frame.height} rows match the {schema.asset} contract", observed={"rows": frame.height}, bound=bound)
         return Outcome(
@@ -43,7 +46,7 @@ def contract(
             + "; ".join(f"{k} x{v}" for k, v in list(result.by_column_check.items())[:5]),
             observed={"rows": frame.height, "failures_by_column_check": result.by_column_check}, bound=bound,
             failing_count=result.failing_count, sample=result.sample,
-            sql=lake_query(f"select * from {schema.asset} where date = '{partition}' limit 100"),
+            sql=lake_query(f"select * from {schema.asset} where {partition_column} = '{partition}' limit 100"),
         )
 
     return CheckDef(

@@ -29,6 +29,9 @@ from pipeline_ops.quality.outcome import CheckDef, Outcome, passed, verdict
 from pipeline_ops.quality.profile import Profile, read_profile, write_profile
 
 FLIP_SHARE = 0.01  # a column never null in the previous partition that is now null in > 1 % of rows
+# ... judged only when the previous partition had this many rows: a nullable column that is empty for some
+# kinds of row (plan_before of 'new' events) is never empty on a small day without such rows.
+FLIP_MIN_ROWS = 100
 
 
 @dataclass
@@ -43,15 +46,25 @@ def _folder_day(src_name: str, day: dt.date) -> dt.date:
     return dt.date.fromisoformat(partition_folder(contract_source(src_name), day).rsplit("=", 1)[1])
 
 
-def landing_contract(source_name: str, asset: str, section: str) -> CheckDef:
+def landing_contract(
+    source_name: str, asset: str, section: str, unique: tuple[str, ...] | None = None, same_rows: tuple[str, ...] = (),
+) -> CheckDef:
+    """The landing-phase contract check of `source_name`, read by `asset`.
+
+    `unique` overrides the columns that must be unique (default the source's key; `()` for none, for a
+    source whose staging asset deduplicates by key, e.g. at-least-once event deliveries). With
+    `same_rows`, rows equal on those columns count once before uniqueness is checked (exact
+    re-deliveries the asset drops), so only *conflicting* rows with one key fail.
+    """
     src = contract_source(source_name)
-    model = landing_schema(src)
+    keys = src.key if unique is None else unique
+    model = landing_schema(src, keys)
 
     def evaluate(ctx: LandingContext, partition: str) -> Outcome:
         day = _folder_day(source_name, dt.date.fromisoformat(partition))
         files = ctx.zone.files(source_name, day, required=False)
         folder = ctx.zone.path(partition_folder(src, day))
-        bound = {"contract_columns": src.column_names, "key": list(src.key), "folder": folder}
+        bound = {"contract_columns": src.column_names, "key": list(keys), "folder": folder}
         if not files:
             return Outcome("error", f"no {src.file_glob} in {folder}: the landing partition has not arrived",
                            bound=bound, failing_count=1)
@@ -60,7 +73,8 @@ def landing_contract(source_name: str, asset: str, section: str) -> CheckDef:
             with ctx.zone.fs.open(path, "rb") as fh:
                 frame = pl.read_csv(io.BytesIO(fh.read()), infer_schema=False)
             frames.append(frame)
-            result = validate(model, frame)
+            subset = [c for c in same_rows if c in frame.columns]
+            result = validate(model, frame.unique(subset=subset, keep="first", maintain_order=True) if subset else frame)
             if not result.ok:
                 problems.append(f"{path}: " + "; ".join(f"{k} x{v}" for k, v in list(result.by_column_check.items())[:6]))
                 counts.update({f"{path.rsplit('/', 1)[-1]} {k}": v for k, v in result.by_column_check.items()})
@@ -87,9 +101,11 @@ def landing_contract(source_name: str, asset: str, section: str) -> CheckDef:
     return CheckDef(
         f"landing_{source_name}_contract", asset, "schema",
         f"The raw landing files of {source_name} for the day match the landing contract (columns exactly "
-        f"{src.column_names}, types, required values, allowed values, unique {list(src.key)}) and the previous "
+        f"{src.column_names}, types, required values, allowed values, unique {list(keys) or 'nothing'}"
+        f"{' after dropping rows equal on ' + str(list(same_rows)) if same_rows else ''}) and the previous "
         "partition's shape (no added, missing or renamed column; no column that was never empty becoming empty "
-        f"in more than {FLIP_SHARE:.0%} of rows). ERROR: the run stops before reading; nothing is published.",
+        f"in more than {FLIP_SHARE:.0%} of rows, judged after a partition of >= {FLIP_MIN_ROWS} rows). ERROR: the run "
+        "stops before reading; nothing is published.",
         section, evaluate, failure_modes=("schema-drift", "late-upstream-partition"), phase="landing",
     )
 
@@ -97,7 +113,9 @@ def landing_contract(source_name: str, asset: str, section: str) -> CheckDef:
 def _drift(ctx: LandingContext, source_name: str, day: dt.date, now: Profile) -> list[str]:
     prev_day = day - dt.timedelta(days=1) if contract_source(source_name).cadence == "daily" else \
         (day.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
-    before = read_profile(ctx.lake, f"landing/{source_name}", prev_day.isoformat())
+    # The run's own profile of the previous day first: in a backfill it is recorded only at the end of the run.
+    before = ctx.profiles.get((source_name, prev_day.isoformat())) or read_profile(
+        ctx.lake, f"landing/{source_name}", prev_day.isoformat())
     if before is None:
         return []
     out = []
@@ -108,7 +126,7 @@ def _drift(ctx: LandingContext, source_name: str, day: dt.date, now: Profile) ->
         out.append(f"missing column(s) {removed} (present on {prev_day})")
     for c in set(now.schema) & set(before.schema):
         was, share = before.metrics.get(f"null_share__{c}", 0.0), now.metrics.get(f"null_share__{c}", 0.0)
-        if was == 0 and share > FLIP_SHARE:
+        if was == 0 and share > FLIP_SHARE and before.metrics.get("rows", 0.0) >= FLIP_MIN_ROWS:
             out.append(f"{c}: never empty on {prev_day}, now empty in {share:.1%} of rows")
     return out
 

@@ -12,6 +12,7 @@ Severity policy (written once, here):
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
@@ -84,10 +85,17 @@ class Verdict:
     blocks: bool
 
 
+def enforcing() -> bool:
+    """False in shadow mode (PIPELINE_OPS_QUALITY_ENFORCE=0): every result is recorded with its
+    severity, but nothing blocks. For backtesting thresholds on history before they may stop a
+    publish (benchmarks/checks_bench.py), never for production."""
+    return os.environ.get("PIPELINE_OPS_QUALITY_ENFORCE", "1") not in ("0", "false", "no")
+
+
 def verdict(check: CheckDef, outcome: Outcome) -> Verdict:
     """Apply the severity policy above to one outcome."""
     if outcome.level == "pass":
         return Verdict(True, "ERROR" if check.investor_path else "WARN", False)
     if outcome.level == "error" and check.investor_path:
-        return Verdict(False, "ERROR", True)
+        return Verdict(False, "ERROR", enforcing())
     return Verdict(False, "WARN", False)

@@ -1,8 +1,8 @@
 """Every asset's quality spec, collected from the pipelines' `checks.py` modules.
 
-Importing this module imports no Dagster and no Spark: checks are plain data and DuckDB/polars
-functions, so they can be listed (`pipeline-ops faults`, the runbook tests) without loading the
-definitions.
+Checks are plain data and DuckDB/polars functions; the registry is built on first use (the asset
+decorators call it for their check specs). It never starts Spark, so checks can be listed
+(`pipeline-ops faults`, `pipeline-ops docs checks`, the runbook tests) cheaply.
 """
 
 from __future__ import annotations

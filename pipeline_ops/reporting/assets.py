@@ -1,8 +1,11 @@
 """`investor_monthly_report`: one row per month joining profit, growth and engagement (Spark).
 
-Fails closed: if any day of the month is missing from any investor-facing daily output or from
-the account-level tables, or the account-level revenue disagrees with profit_aggregate, the run
-fails naming what is wrong and nothing is published. Re-running a month replaces its row.
+Revenue, profit and margin are recognised revenue (profit_aggregate.revenue_usd), billed revenue
+is kept beside them, and recognition_complete says whether every day of the month could see all
+the documents that earn on it. Fails closed: if any day of the month is missing from any
+investor-facing daily output or from the account-level tables, or the account-level recognised
+revenue (stg_revenue_recognised) disagrees with profit_aggregate, the run fails naming what is
+wrong and nothing is published. Re-running a month replaces its row.
 Scheduled on the configured day of the following month (default: the 3rd, after the last day's
 late click events have arrived).
 """
@@ -27,7 +30,7 @@ from pipeline_ops.metrics.growth import AGGREGATE_SCHEMA as GROWTH
 from pipeline_ops.metrics.profit import AGGREGATE_SCHEMA as PROFIT
 from pipeline_ops.metrics.reporting import DEFINITION_VERSION, SCHEMA
 from pipeline_ops.partitions import monthly_partitions
-from pipeline_ops.profit.schemas import REVENUE_USD
+from pipeline_ops.profit.schemas import RECOGNISED_USD
 from pipeline_ops.reporting.report import (
     IncompleteMonthError, account_section, check_revenue_agrees, daily_rollup, month_days,
 )
@@ -35,7 +38,7 @@ from pipeline_ops.resources.lake import LakeResource
 from pipeline_ops.resources.spark import SparkResource
 
 DAILY_INPUTS = (PROFIT, GROWTH, ENGAGEMENT)
-ACCOUNT_INPUTS = (ACTIVITY_SCHEMA, ACCOUNT_DAILY, REVENUE_USD)
+ACCOUNT_INPUTS = (ACTIVITY_SCHEMA, ACCOUNT_DAILY, RECOGNISED_USD)
 
 
 @dg.asset(
@@ -68,8 +71,8 @@ def _report_row(session, store, month: str) -> dict:
         raise IncompleteMonthError(f"investor report {month} not built, inputs incomplete: {detail}")
     inputs = {s.asset: read_lake_partitions(session, store, s, days, required=False) for s in DAILY_INPUTS}
     values, versions = daily_rollup(session, month, inputs)
-    activity, accounts, revenue = (read_lake_partitions(session, store, s, days) for s in ACCOUNT_INPUTS)
-    section = account_section(activity, accounts, revenue, dt.date.fromisoformat(days[-1]))
+    activity, accounts, recognised = (read_lake_partitions(session, store, s, days) for s in ACCOUNT_INPUTS)
+    section = account_section(activity, accounts, recognised, dt.date.fromisoformat(days[-1]))
     check_revenue_agrees(month, values["revenue_usd"], section.pop("investor_revenue_usd"))
     return {**values, **section, "definition_version": f"{DEFINITION_VERSION} ({', '.join(versions)})"}
 

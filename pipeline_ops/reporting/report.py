@@ -10,8 +10,9 @@ Two joins make the report:
   to the accounts paying on the month's last day (`stg_account_daily`, thousands of rows). The
   small side is broadcast, so the large side is never shuffled by `account_id` and a hot account
   cannot land on one executor; adaptive skew-join handling stays on as a backstop (see
-  `resources/spark.py`). Revenue concentration joins `stg_revenue_usd` to each day's account
-  exclusions the same way.
+  `resources/spark.py`). Revenue concentration sums `stg_revenue_recognised` (revenue earned per
+  account and day, the basis of profit_aggregate.revenue_usd) by account; its investor column
+  already leaves out the documents of excluded accounts.
 
 Every ratio is guarded: a zero or missing denominator gives null, never an error or infinity.
 pyspark is imported inside functions only, so importing this module never loads Spark.
@@ -31,7 +32,8 @@ if TYPE_CHECKING:
 # The columns the report reads from each investor-facing daily output (profit and growth both
 # publish active_accounts and licences: growth's are the report's).
 UPSTREAM = {
-    "profit_aggregate": ("revenue_usd", "expenses_usd", "salaries_usd", "profit_usd"),
+    "profit_aggregate": ("revenue_usd", "billed_revenue_usd", "expenses_usd", "salaries_usd", "profit_usd",
+                         "recognition_complete"),
     "growth_aggregate": ("active_accounts", "new_accounts", "churned_accounts", "net_new_accounts", "licences",
                          "mrr_usd", "net_new_mrr_usd"),
     "engagement_aggregate": ("dau", "mau", "sessions_per_user", "time_in_app_min_per_user", "d7_retention"),
@@ -73,7 +75,9 @@ def daily_rollup(spark: "SparkSession", month: str, inputs: dict[str, "DataFrame
         _require_every_day(month, joined)
         last = joined.filter(F.col("date") == F.lit(dt.date.fromisoformat(month_days(month)[-1])))
         sums = joined.agg(
-            F.sum("revenue_usd").alias("revenue_usd"), F.sum("expenses_usd").alias("expenses_usd"),
+            F.sum("revenue_usd").alias("revenue_usd"), F.sum("billed_revenue_usd").alias("billed_revenue_usd"),
+            F.sum("expenses_usd").alias("expenses_usd"),
+            (F.min(F.col("recognition_complete").cast("int")) == 1).alias("recognition_complete"),
             F.sum("salaries_usd").alias("salaries_usd"), F.sum("profit_usd").alias("profit_usd"),
             F.sum("new_accounts").alias("new_accounts"), F.sum("churned_accounts").alias("churned_accounts"),
             F.sum("net_new_accounts").alias("net_new_accounts"), F.sum("net_new_mrr_usd").alias("net_new_mrr_usd"),
@@ -89,13 +93,13 @@ def daily_rollup(spark: "SparkSession", month: str, inputs: dict[str, "DataFrame
         )
         values = sums.crossJoin(ends).select(
             F.lit(month).alias("month"), F.lit(len(month_days(month))).cast("bigint").alias("days_in_month"),
-            "revenue_usd", "expenses_usd", "salaries_usd", "profit_usd",
+            "revenue_usd", "billed_revenue_usd", "expenses_usd", "salaries_usd", "profit_usd",
             ratio(F.col("profit_usd"), F.col("revenue_usd")).alias("profit_margin"),
             "active_accounts_end", "new_accounts", "churned_accounts", "net_new_accounts", "licences_end",
             "mrr_end_usd", "net_new_mrr_usd",
             (100 * ratio(F.col("net_new_mrr_usd"), F.col("mrr_end_usd") - F.col("net_new_mrr_usd"))).alias("mrr_growth_pct"),
             "avg_dau", "mau_end", ratio(F.col("avg_dau"), F.col("mau_end")).alias("stickiness"),
-            "sessions_per_user", "time_in_app_min_per_user", "d7_retention",
+            "sessions_per_user", "time_in_app_min_per_user", "d7_retention", "recognition_complete",
         ).collect()[0].asDict()
         return values, _versions(joined)
     finally:
@@ -139,18 +143,18 @@ def paying_seat_usage(activity: "DataFrame", accounts: "DataFrame", last_day: dt
     return users.crossJoin(paying.agg(F.sum("licences").alias("paid_seats")))
 
 
-def revenue_concentration(revenue: "DataFrame", accounts: "DataFrame") -> "DataFrame":
-    """One row: `top_usd` (net revenue of the TOP_ACCOUNTS largest accounts) and `investor_revenue_usd`.
+def revenue_concentration(recognised: "DataFrame") -> "DataFrame":
+    """One row: `top_usd` (investor revenue of the TOP_ACCOUNTS largest accounts) and `investor_revenue_usd`.
 
-    An account's revenue on a day its experiment is exclude_from_investor is left out, as in
-    profit_aggregate. Ties in the ranking are broken by account_id, so the figure is deterministic.
+    `recognised` is stg_revenue_recognised for the month's days; an account's investor revenue is its
+    investor_recognised_usd (documents issued while it was exclude_from_investor are left out, as in
+    profit_aggregate), so investor_revenue_usd is the month's sum of profit_aggregate.revenue_usd.
+    Ties in the ranking are broken by account_id, so the figure is deterministic.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    excluded = accounts.filter(F.col("exclude_from_investor")).select("date", "account_id")
-    per_account = (revenue.join(F.broadcast(excluded), ["date", "account_id"], "left_anti")
-                   .groupBy("account_id").agg(F.sum("amount_usd").alias("net_usd")))
+    per_account = recognised.groupBy("account_id").agg(F.sum("investor_recognised_usd").alias("net_usd"))
     # One window over a few thousand per-account rows (not over events): a single partition is fine.
     ranked = per_account.withColumn("rank", F.row_number().over(Window.orderBy(F.desc("net_usd"), "account_id")))
     return ranked.agg(
@@ -158,11 +162,11 @@ def revenue_concentration(revenue: "DataFrame", accounts: "DataFrame") -> "DataF
         F.coalesce(F.sum("net_usd"), F.lit(0.0)).alias("investor_revenue_usd"))
 
 
-def account_section(activity: "DataFrame", accounts: "DataFrame", revenue: "DataFrame", last_day: dt.date) -> dict:
+def account_section(activity: "DataFrame", accounts: "DataFrame", recognised: "DataFrame", last_day: dt.date) -> dict:
     """seat_utilisation, top_accounts_revenue_share (null on a zero denominator) and investor_revenue_usd."""
     from pyspark.sql import functions as F
 
-    row = paying_seat_usage(activity, accounts, last_day).crossJoin(revenue_concentration(revenue, accounts)).select(
+    row = paying_seat_usage(activity, accounts, last_day).crossJoin(revenue_concentration(recognised)).select(
         ratio(F.col("active_seat_users"), F.col("paid_seats")).alias("seat_utilisation"),
         ratio(F.col("top_usd"), F.col("investor_revenue_usd")).alias("top_accounts_revenue_share"),
         "investor_revenue_usd",
@@ -171,10 +175,10 @@ def account_section(activity: "DataFrame", accounts: "DataFrame", revenue: "Data
 
 
 def check_revenue_agrees(month: str, report_revenue: float, account_revenue: float) -> None:
-    """Fail closed when account-level revenue disagrees with profit_aggregate's revenue (by > tolerance)."""
+    """Fail closed when account-level recognised revenue disagrees with profit_aggregate's (by > tolerance)."""
     if abs((report_revenue or 0.0) - account_revenue) > REVENUE_TOLERANCE_USD:
         raise IncompleteMonthError(
-            f"investor report {month} not built: stg_revenue_usd gives {account_revenue:.2f} USD of investor revenue "
+            f"investor report {month} not built: stg_revenue_recognised gives {account_revenue:.2f} USD of investor revenue "
             f"but profit_aggregate sums to {report_revenue:.2f} USD (tolerance {REVENUE_TOLERANCE_USD} USD); "
             "one of them was re-materialized after the other: re-run profit_aggregate for the month's days"
         )

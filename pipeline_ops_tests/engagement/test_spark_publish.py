@@ -16,7 +16,12 @@ pytestmark = pytest.mark.spark
 SCHEMA = OutputSchema("t_spark", "test", (
     Field("k", "string", "key"), Field("v", "float64", "value", nullable=True), Field("date", "date", "day"),
 ))
-CTX = types.SimpleNamespace(run=types.SimpleNamespace(run_id="run-1"))
+CTX = types.SimpleNamespace(run=types.SimpleNamespace(run_id="run-1"), selected_asset_check_keys=frozenset())
+
+
+def publish(*args):
+    """publish_spark_frame is a generator (check evaluations, then the materialization): run it, return the last."""
+    return list(publish_spark_frame(*args))[-1]
 NOW = dt.datetime(2025, 3, 5, tzinfo=dt.timezone.utc)
 
 
@@ -28,9 +33,9 @@ def test_publish_checksum_is_order_independent_and_empty_partitions_exist(spark,
     lake = Lake(str(tmp_path))
     rows = [("a", 1.0, dt.date(2025, 3, 2)), ("b", None, dt.date(2025, 3, 2)), ("c", 3.0, dt.date(2025, 3, 2))]
     days = ["2025-03-02", "2025-03-03"]
-    result = publish_spark_frame(CTX, lake, SCHEMA, _frame(spark, rows), days, NOW, "v1")
+    result = publish(CTX, lake, SCHEMA, _frame(spark, rows), days, NOW, "v1")
     assert result.metadata["dagster/row_count"] == 3 and result.metadata["checksum_algorithm"] == SPARK_ALGORITHM
-    publish_spark_frame(CTX, lake, SCHEMA, _frame(spark, rows[::-1]).repartition(3), days, NOW, "v1")
+    publish(CTX, lake, SCHEMA, _frame(spark, rows[::-1]).repartition(3), days, NOW, "v1")
     ops = read_ops_records(lake)
     assert ops.groupby("partition")["checksum"].nunique().tolist() == [1, 1]  # same rows -> same checksum
     assert ops.set_index("partition")["rows_out"].to_dict() == {"2025-03-02": 3, "2025-03-03": 0}
@@ -49,8 +54,8 @@ def test_rows_outside_the_partitions_or_nulls_publish_nothing(spark, tmp_path):
     lake = Lake(str(tmp_path))
     stray = _frame(spark, [("a", 1.0, dt.date(2025, 3, 2)), ("b", 1.0, dt.date(2025, 3, 9))])
     with pytest.raises(ValueError, match="outside the requested"):
-        publish_spark_frame(CTX, lake, SCHEMA, stray, ["2025-03-02"], NOW, "v1")
+        publish(CTX, lake, SCHEMA, stray, ["2025-03-02"], NOW, "v1")
     nulls = _frame(spark, [(None, 1.0, dt.date(2025, 3, 2))])
     with pytest.raises(ValueError, match="non-nullable"):
-        publish_spark_frame(CTX, lake, SCHEMA, nulls, ["2025-03-02"], NOW, "v1")
+        publish(CTX, lake, SCHEMA, nulls, ["2025-03-02"], NOW, "v1")
     assert lake.partitions("t_spark") == [] and not list((tmp_path / "t_spark" / "_staging").iterdir())

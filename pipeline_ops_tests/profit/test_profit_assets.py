@@ -3,8 +3,11 @@
 Expected numbers are worked out by hand in the comments, never taken from the code under test.
 Day D1 = 2025-03-02: EUR rate 1.10. Total cost = expenses 1000 + 50 EUR * 1.10 (= 55) = 1055
 plus salaries 31000 USD / 31 (= 1000) + 6200 EUR / 31 * 1.10 (= 200 * 1.10 = 220) = 1220, so 2275.
+Recognised revenue per account and day is worked out in the fixture's docstring (x/31 per day of
+a 31-day period, 40/30 per day of ref_3's 30 days).
 """
 
+import datetime as dt
 import shutil
 
 import numpy as np
@@ -14,12 +17,12 @@ import pytest
 from pipeline_ops.lake.ops_log import read_ops_records
 from pipeline_ops.lake.storage import Lake
 from pipeline_ops.profit import compute
-from pipeline_ops.profit.staging import stg_revenue_usd
+from pipeline_ops.profit.staging import stg_revenue_recognised, stg_revenue_usd
 from pipeline_ops_tests.fixtures.profit_growth_scenario import (
     D0, D1, D2, all_assets, build_landing, fx, lake_snapshot, materialize, step_errors,
 )
 
-PROFIT_TABLES = ["stg_revenue_usd", "stg_costs_usd", "profit_unit_level", "profit_aggregate"]
+PROFIT_TABLES = ["stg_revenue_usd", "stg_revenue_recognised", "stg_costs_usd", "profit_unit_level", "profit_aggregate"]
 
 
 @pytest.fixture(scope="module")
@@ -35,9 +38,15 @@ def env(tmp_path_factory):
 
 
 def test_revenue_and_costs_staged_by_hand(env):
-    rev = env["single"].read("stg_revenue_usd", [D1]).set_index("invoice_id")["amount_usd"].sort_index()
+    docs = env["single"].read("stg_revenue_usd", [D1]).set_index("invoice_id").sort_index()
     # inv_1 200 EUR * 1.10 = 220.0 (its duplicate dropped); ref_1 -50; inv_3 +160; ref_3 -40
-    assert rev.to_dict() == pytest.approx({"inv_1": 220.0, "inv_3": 160.0, "ref_1": -50.0, "ref_3": -40.0})
+    assert docs["amount_usd"].to_dict() == pytest.approx({"inv_1": 220.0, "inv_3": 160.0, "ref_1": -50.0, "ref_3": -40.0})
+    # periods kept as delivered, inclusive: Mar 2..Apr 1 and all of March are 31 days, Mar 2..Mar 31 is 30
+    assert docs["service_start"].dt.strftime("%m-%d").to_dict() == {"inv_1": "03-02", "inv_3": "03-01", "ref_1": "03-01", "ref_3": "03-02"}
+    assert docs["service_end"].dt.strftime("%m-%d").to_dict() == {"inv_1": "04-01", "inv_3": "03-31", "ref_1": "03-31", "ref_3": "03-31"}
+    assert docs["service_days"].to_dict() == {"inv_1": 31, "inv_3": 31, "ref_1": 31, "ref_3": 30}
+    # acc_3 is in exp_pricing (exclude_from_investor) on its issue day D1, the others are not
+    assert docs["exclude_from_investor"].to_dict() == {"inv_1": False, "inv_3": True, "ref_1": False, "ref_3": True}
     costs = env["single"].read("stg_costs_usd", [D1]).set_index("line_id")["amount_usd"]
     # exp_2 50 EUR * 1.10 = 55; engineering 31000 / 31 = 1000; sales 6200 EUR / 31 * 1.10 = 220
     assert costs.to_dict() == pytest.approx(
@@ -45,46 +54,84 @@ def test_revenue_and_costs_staged_by_hand(env):
     )
 
 
+def test_recognised_revenue_by_hand(env):
+    got = env["single"].read("stg_revenue_recognised", [D0, D1, D2])
+    got = got.set_index([got["date"].dt.strftime("%Y-%m-%d"), "account_id"])
+    # see the fixture: acc_1 300/31, 200/31, 250/31; acc_2 220/31 twice; acc_3 320/31 - 4/3, 160/31 - 4/3; acc_4 30/31
+    assert got["recognised_usd"].to_dict() == pytest.approx({
+        (D0, "acc_1"): 300 / 31, (D1, "acc_1"): 200 / 31, (D1, "acc_2"): 220 / 31, (D1, "acc_3"): 320 / 31 - 4 / 3,
+        (D2, "acc_1"): 250 / 31, (D2, "acc_2"): 220 / 31, (D2, "acc_3"): 160 / 31 - 4 / 3, (D2, "acc_4"): 30 / 31,
+    })
+    # acc_3's documents were issued while it was excluded: none of their revenue is investor revenue
+    assert got["investor_recognised_usd"].to_dict() == pytest.approx({
+        **got["recognised_usd"].to_dict(), (D1, "acc_3"): 0.0, (D2, "acc_3"): 0.0})
+    # refunds as positive numbers: ref_1 2 x 50/31 on its issue day, then 50/31; ref_3 40/30 a day
+    assert got.loc[(D1, "acc_1"), "recognised_refunds_usd"] == pytest.approx(100 / 31)
+    assert got.loc[(D2, "acc_1"), "recognised_refunds_usd"] == pytest.approx(50 / 31)
+    assert got.loc[(D2, "acc_3"), "recognised_refunds_usd"] == pytest.approx(4 / 3)
+    assert got.loc[(D2, "acc_1"), "documents"] == 2 and got.loc[(D0, "acc_1"), "documents"] == 1
+    # the lake's revenue history starts at D0: no day here can see documents issued before it
+    assert not got["recognition_complete"].any()
+
+
 def test_profit_unit_level_by_hand(env):
     got = env["single"].read("profit_unit_level", [D1]).set_index("account_id")
-    assert list(got.index) == ["acc_1", "acc_2", "acc_3"]  # acc_3 churned but billed that day
+    assert list(got.index) == ["acc_1", "acc_2", "acc_3"]  # acc_3 churned but billed (and recognising) that day
     # active licences: acc_1 10 + acc_2 8 = 18 (acc_3 churned, 0)
-    # acc_1: revenue -50 (refund); cost 2275 * 10 / 18 = 1263.888..; profit -1313.888..; per licence / 10
-    # acc_2: revenue 220; cost 2275 * 8 / 18 = 1011.111..; profit -791.111..; per licence / 8
-    # acc_3: revenue 160 - 40 = 120; no licences: cost 0, profit 120, per licence null
-    assert got["revenue_usd"].tolist() == pytest.approx([-50.0, 220.0, 120.0])
+    # acc_1: recognised 200/31; billed -50 (refund); cost 2275 * 10 / 18; profit 200/31 - 2275 * 10 / 18
+    # acc_2: recognised 220/31; billed 220; cost 2275 * 8 / 18
+    # acc_3: recognised 320/31 - 4/3; billed 160 - 40 = 120; no licences: cost 0, per licence null
+    revenue = [200 / 31, 220 / 31, 320 / 31 - 4 / 3]
+    assert got["revenue_usd"].tolist() == pytest.approx(revenue)
+    assert got["billed_revenue_usd"].tolist() == pytest.approx([-50.0, 220.0, 120.0])
     assert got["allocated_cost_usd"].tolist() == pytest.approx([2275 * 10 / 18, 2275 * 8 / 18, 0.0], abs=1e-6)
-    assert got["profit_usd"].tolist() == pytest.approx([-50 - 2275 * 10 / 18, 220 - 2275 * 8 / 18, 120.0], abs=1e-6)
-    assert got.loc["acc_1", "profit_per_licence_usd"] == pytest.approx((-50 - 2275 * 10 / 18) / 10, abs=1e-6)
+    assert got["profit_usd"].tolist() == pytest.approx([revenue[0] - 2275 * 10 / 18, revenue[1] - 2275 * 8 / 18, revenue[2]], abs=1e-6)
+    assert got.loc["acc_1", "profit_per_licence_usd"] == pytest.approx((200 / 31 - 2275 * 10 / 18) / 10, abs=1e-6)
     assert np.isnan(got.loc["acc_3", "profit_per_licence_usd"])
     assert got.loc["acc_2", ["experiment_id", "variant"]].tolist() == ["exp_onboarding", "control"]
     assert got.loc["acc_3", ["experiment_id", "variant"]].tolist() == ["exp_pricing", "treatment"]
     assert got["exclude_from_investor"].tolist() == [False, False, True]
-    assert pd.isna(got.loc["acc_1", "experiment_id"]) and set(got["definition_version"]) == {"profit/1.0"}
+    assert not got["recognition_complete"].any()
+    assert pd.isna(got.loc["acc_1", "experiment_id"]) and set(got["definition_version"]) == {"profit/2.0"}
+    # D2: acc_3 (churned, unassigned) still recognises 160/31 - 4/3 with no cost; acc_4 recognises 30/31
+    d2 = env["single"].read("profit_unit_level", [D2]).set_index("account_id")
+    assert d2["revenue_usd"].to_dict() == pytest.approx(
+        {"acc_1": 250 / 31, "acc_2": 220 / 31, "acc_3": 160 / 31 - 4 / 3, "acc_4": 30 / 31})
+    assert d2["billed_revenue_usd"].to_dict() == pytest.approx({"acc_1": 0.0, "acc_2": 0.0, "acc_3": 0.0, "acc_4": 30.0})
 
 
 def test_profit_aggregate_by_hand(env):
     got = env["single"].read("profit_aggregate", [D0, D1, D2])
     got = got.set_index(got["date"].dt.strftime("%Y-%m-%d"))
     d1 = got.loc[D1]
-    # acc_3 is excluded (its D1 assignment is carried over from D0): revenue 220 - 50 = 170, refunds 50,
-    # excluded 160 - 40 = 120; profit 170 - 1055 - 1220 = -2105; margin -2105 / 170
-    assert d1[["revenue_usd", "refunds_usd", "excluded_revenue_usd", "expenses_usd", "salaries_usd", "profit_usd"]].tolist() == \
-        pytest.approx([170.0, 50.0, 120.0, 1055.0, 1220.0, -2105.0])
-    assert d1["profit_margin"] == pytest.approx(-2105 / 170)
+    # acc_3's documents are excluded (its D1 assignment is carried over from D0): recognised 200/31 + 220/31
+    # = 420/31; billed 220 - 50 = 170, refunds 50; excluded (recognised) 320/31 - 4/3;
+    # profit 420/31 - 1055 - 1220 = 420/31 - 2275; margin (420/31 - 2275) / (420/31)
+    profit = 420 / 31 - 2275
+    assert d1[["revenue_usd", "billed_revenue_usd", "refunds_usd", "excluded_revenue_usd", "expenses_usd",
+               "salaries_usd", "profit_usd"]].tolist() == \
+        pytest.approx([420 / 31, 170.0, 50.0, 320 / 31 - 4 / 3, 1055.0, 1220.0, profit])
+    assert d1["profit_margin"] == pytest.approx(profit / (420 / 31))
     # active non-excluded: acc_1 (10) and acc_2 (8)
     assert (d1["active_accounts"], d1["licences"]) == (2, 18)
-    assert d1["profit_per_account_usd"] == pytest.approx(-2105 / 2) and d1["profit_per_licence_usd"] == pytest.approx(-2105 / 18)
-    # D0 (EUR 1.05): revenue 300; expenses 100; salaries 1000 + 200 * 1.05 = 1210; profit 300 - 100 - 1210 = -1010;
-    # acc_3 (4 licences) is excluded: active 2, licences 10 + 5 = 15
+    assert d1["profit_per_account_usd"] == pytest.approx(profit / 2) and d1["profit_per_licence_usd"] == pytest.approx(profit / 18)
+    # D0 (EUR 1.05): recognised 300/31, billed 300; expenses 100; salaries 1000 + 200 * 1.05 = 1210;
+    # profit 300/31 - 1310; acc_3 (4 licences) is excluded: active 2, licences 10 + 5 = 15
     d0 = got.loc[D0]
-    assert [d0["revenue_usd"], d0["salaries_usd"], d0["profit_usd"], d0["active_accounts"], d0["licences"]] == \
-        pytest.approx([300.0, 1210.0, -1010.0, 2, 15])
-    # D2 (EUR 1.20): revenue 30; expenses 120 * 1.2 = 144; salaries 1000 + 240 = 1240; profit -1354;
+    assert [d0["revenue_usd"], d0["billed_revenue_usd"], d0["salaries_usd"], d0["profit_usd"], d0["active_accounts"],
+            d0["licences"]] == pytest.approx([300 / 31, 300.0, 1210.0, 300 / 31 - 1310, 2, 15])
+    # D2 (EUR 1.20): recognised 250/31 + 220/31 + 30/31 = 500/31 (acc_3's 160/31 - 4/3 excluded: its
+    # documents were issued while excluded, although acc_3 is unassigned on D2); billed 30;
+    # expenses 120 * 1.2 = 144; salaries 1000 + 240 = 1240; profit 500/31 - 1384;
     # active acc_1 (9) + acc_2 (8) + acc_4 (2) = 19 licences
     d2 = got.loc[D2]
-    assert [d2["expenses_usd"], d2["salaries_usd"], d2["profit_usd"], d2["profit_margin"], d2["licences"]] == \
-        pytest.approx([144.0, 1240.0, -1354.0, -1354 / 30, 19])
+    assert [d2["revenue_usd"], d2["billed_revenue_usd"], d2["excluded_revenue_usd"], d2["expenses_usd"], d2["salaries_usd"],
+            d2["profit_usd"], d2["profit_margin"], d2["licences"]] == \
+        pytest.approx([500 / 31, 30.0, 160 / 31 - 4 / 3, 144.0, 1240.0, 500 / 31 - 1384, (500 / 31 - 1384) / (500 / 31), 19])
+    assert not got["recognition_complete"].any()
+    # billed minus recognised over the three days is what was billed for days after D2 (or caught up):
+    # billed 300 + 170 + 30 = 500 vs recognised (300 + 420 + 500)/31 = 1220/31
+    assert got["billed_revenue_usd"].sum() == pytest.approx(500.0) and got["revenue_usd"].sum() == pytest.approx(1220 / 31)
 
 
 def test_profit_margin_and_ratios_are_null_when_denominators_are_zero():
@@ -93,11 +140,15 @@ def test_profit_margin_and_ratios_are_null_when_denominators_are_zero():
                              "is_active": [False], "experiment_id": [None], "variant": [None], "exclude_from_investor": [False]})
     revenue = pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "account_id": pd.Series([], dtype=str),
                             "invoice_id": pd.Series([], dtype=str), "kind": pd.Series([], dtype=str),
-                            "amount_usd": pd.Series([], dtype=float)})
+                            "amount_usd": pd.Series([], dtype=float), "exclude_from_investor": pd.Series([], dtype=bool)})
+    recognised = pd.DataFrame({"date": pd.Series([], dtype="datetime64[ns]"), "account_id": pd.Series([], dtype=str),
+                               "recognised_usd": pd.Series([], dtype=float), "investor_recognised_usd": pd.Series([], dtype=float),
+                               "recognition_complete": pd.Series([], dtype=bool)})
     costs = pd.DataFrame({"date": [day], "source": ["expense"], "amount_usd": [10.0]})
-    row = compute.profit_aggregate(accounts, revenue, costs, [day.date()]).iloc[0]
-    # revenue 0, no active accounts, no licences: profit -10 and every ratio null (no division by zero)
-    assert row["profit_usd"] == -10.0
+    row = compute.profit_aggregate(accounts, revenue, recognised, costs, [day.date()], dt.date(2025, 1, 1)).iloc[0]
+    # revenue 0, no active accounts, no licences: profit -10 and every ratio null (no division by zero);
+    # no recognised rows: complete from the history (2025-03-02 - 31 days >= 2025-01-01)
+    assert row["profit_usd"] == -10.0 and row["recognition_complete"]
     assert row[["profit_margin", "profit_per_account_usd", "profit_per_licence_usd"]].isna().all()
 
 
@@ -161,3 +212,17 @@ def test_bad_fx_fails_the_profit_run_and_leaves_lake_untouched(copy, break_fx, e
     assert lake_snapshot(copy / "lake") == before
     failed = [e for e in result.get_asset_check_evaluations() if not e.passed]
     assert failed and all(e.partition == D1 and e.asset_key.to_user_string() == "stg_fx_rates" for e in failed)
+
+
+def test_missing_lookback_partition_fails_closed_naming_it_and_leaves_lake_untouched(copy):
+    # The lake's revenue history starts at D0, so D2's look-back needs D0 and D1: D1 is gone.
+    lake = Lake(str(copy / "lake"))
+    lake.fs.rm(lake.partition_dir("stg_revenue_usd", D1), recursive=True)
+    before = lake_snapshot(copy / "lake")
+    result = materialize([stg_revenue_recognised], str(copy / "landing"), str(copy / "lake"), partition=D2,
+                         raise_on_error=False)
+    errors = step_errors(result)
+    assert not result.success
+    assert f"1 stg_revenue_usd partition(s) of the 31-day look-back are missing from the lake (first: ['{D1}'])" in errors
+    assert "revenue history starts 2025-03-01" in errors
+    assert lake_snapshot(copy / "lake") == before

@@ -77,3 +77,9 @@ def _check(asset):
 def test_severity_policy(asset, level, expected):
     v = verdict(_check(asset), Outcome(level, ""))
     assert (v.severity, v.passed, v.blocks) == expected
+
+
+def test_shadow_mode_records_errors_without_blocking(monkeypatch):
+    monkeypatch.setenv("PIPELINE_OPS_QUALITY_ENFORCE", "0")
+    v = verdict(_check("profit_aggregate"), Outcome("error", ""))
+    assert (v.severity, v.passed, v.blocks) == ("ERROR", False, False)

@@ -15,7 +15,7 @@ from pipeline_ops.lake.publish import split_by_partition
 from pipeline_ops.lake.spark_frames import read_lake_partitions
 from pipeline_ops.lake.storage import Lake
 from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA
-from pipeline_ops.profit.schemas import REVENUE_USD
+from pipeline_ops.profit.schemas import RECOGNISED_USD
 from pipeline_ops.reporting.assets import investor_monthly_report
 from pipeline_ops.reporting.report import paying_seat_usage
 from pipeline_ops.resources.lake import LakeResource
@@ -29,9 +29,11 @@ LAST = pd.Timestamp("2025-02-28")
 
 
 def profit() -> pd.DataFrame:
-    # Every day: revenue 100, expenses 30, salaries 20 -> profit 50.
-    return pd.DataFrame({"date": DAYS, "revenue_usd": 100.0, "expenses_usd": 30.0, "salaries_usd": 20.0,
-                         "profit_usd": 50.0, "definition_version": "profit/1.0"})
+    # Every day: recognised revenue 100, expenses 30, salaries 20 -> profit 50. Billed: 2000 on the
+    # 1st (the month-end run of January, for February), 30 on each other day -> 2000 + 27 x 30 = 2810.
+    return pd.DataFrame({"date": DAYS, "revenue_usd": 100.0, "billed_revenue_usd": [2000.0] + [30.0] * (len(DAYS) - 1),
+                         "expenses_usd": 30.0, "salaries_usd": 20.0, "profit_usd": 50.0, "recognition_complete": True,
+                         "definition_version": "profit/2.0"})
 
 
 def growth() -> pd.DataFrame:
@@ -90,25 +92,27 @@ def activity() -> pd.DataFrame:
     })
 
 
-def revenue() -> pd.DataFrame:
-    # Investor revenue: acc_01..acc_11 200 each (2200) + acc_12 700 - 100 refund (600) = 2800,
-    # which is profit_aggregate's 28 x 100. Left out: acc_12's 500 on its excluded day, acc_x's 1000.
-    # Top 10 = 600 + 9 x 200 = 2400 -> share 2400 / 2800 = 6/7.
-    docs = [("2025-02-05", f"acc_{i:02d}", "invoice", 200.0) for i in range(1, 12)]
-    docs += [("2025-02-20", "acc_12", "invoice", 700.0), ("2025-02-21", "acc_12", "refund", -100.0),
-             ("2025-02-10", "acc_12", "invoice", 500.0), ("2025-02-03", "acc_x", "invoice", 1000.0)]
+def recognised() -> pd.DataFrame:
+    # stg_revenue_recognised (date, account, recognised, investor part). Investor revenue:
+    # acc_01..acc_11 10 a day on Feb 5..24 (20 days = 200 each, 2200) + acc_12 700 on Feb 20 and
+    # -100 (a refund) on Feb 21 (600) = 2800, which is profit_aggregate's 28 x 100. Recognised but
+    # not investor revenue: acc_12's 500 on Feb 10 (a document issued while it was excluded) and
+    # acc_x's 1000. Top 10 = 600 + 9 x 200 = 2400 -> share 2400 / 2800 = 6/7.
+    rows = [(f"2025-02-{d:02d}", f"acc_{i:02d}", 10.0, 10.0) for i in range(1, 12) for d in range(5, 25)]
+    rows += [("2025-02-20", "acc_12", 700.0, 700.0), ("2025-02-21", "acc_12", -100.0, -100.0),
+             ("2025-02-10", "acc_12", 500.0, 0.0), ("2025-02-03", "acc_x", 1000.0, 0.0)]
     return pd.DataFrame({
-        "date": pd.to_datetime([d[0] for d in docs]), "invoice_id": [f"inv_{i}" for i in range(len(docs))],
-        "account_id": [d[1] for d in docs], "kind": [d[2] for d in docs],
-        "issued_at": pd.to_datetime([d[0] for d in docs], utc=True), "amount": [abs(d[3]) for d in docs],
-        "currency": "USD", "usd_per_unit": 1.0, "amount_usd": [d[3] for d in docs], "definition_version": "profit/1.0",
+        "date": pd.to_datetime([r[0] for r in rows]), "account_id": [r[1] for r in rows],
+        "recognised_usd": [r[2] for r in rows], "investor_recognised_usd": [r[3] for r in rows],
+        "recognised_refunds_usd": [100.0 if r[2] < 0 else 0.0 for r in rows], "documents": 1,
+        "recognition_complete": True, "definition_version": "profit/2.0",
     })
 
 
 def write_lake(root, **overrides) -> Lake:
     lake = Lake(str(root))
     tables = {"profit_aggregate": profit(), "growth_aggregate": growth(), "engagement_aggregate": engagement(),
-              ACTIVITY_SCHEMA.asset: activity(), ACCOUNT_DAILY.asset: accounts(), REVENUE_USD.asset: revenue()}
+              ACTIVITY_SCHEMA.asset: activity(), ACCOUNT_DAILY.asset: accounts(), RECOGNISED_USD.asset: recognised()}
     tables.update(overrides)
     for name, frame in tables.items():
         lake.commit(lake.stage_frames(name, split_by_partition(frame, KEYS)))
@@ -133,7 +137,9 @@ def test_report_matches_hand_computation(spark, tmp_path):
     rows = lake.read("investor_monthly_report", ["2025-02"])
     assert len(rows) == 1
     row = rows.iloc[0]
-    assert row["revenue_usd"] == 2800.0  # 28 x 100
+    assert row["revenue_usd"] == 2800.0  # 28 x 100 (recognised)
+    assert row["billed_revenue_usd"] == 2810.0  # 2000 + 27 x 30
+    assert bool(row["recognition_complete"])  # every day complete
     assert row["profit_usd"] == 1400.0  # 28 x 50
     assert row["profit_margin"] == 0.5  # 1400 / 2800
     assert row["active_accounts_end"] == 37  # 10 + 27
@@ -148,7 +154,7 @@ def test_report_matches_hand_computation(spark, tmp_path):
     assert row["d7_retention"] == 0.5  # days without a value are left out, not counted as 0
     assert math.isclose(row["seat_utilisation"], 22 / 44)
     assert math.isclose(row["top_accounts_revenue_share"], 6 / 7)
-    assert row["definition_version"] == "report/1.1 (engagement/1.0, growth/1.0, profit/1.0)"
+    assert row["definition_version"] == "report/1.2 (engagement/1.0, growth/1.0, profit/2.0)"
 
     # Re-running the month replaces its row.
     assert materialize(tmp_path).success
@@ -156,11 +162,13 @@ def test_report_matches_hand_computation(spark, tmp_path):
 
 
 def test_zero_revenue_gives_null_ratios_not_errors(spark, tmp_path):
-    lake = write_lake(tmp_path, profit_aggregate=profit().assign(revenue_usd=0.0, profit_usd=-50.0),
-                      stg_revenue_usd=revenue().iloc[0:0])
+    # ... and one day of the month (the 1st) whose recognition look-back reached before the lake's history
+    zero = profit().assign(revenue_usd=0.0, profit_usd=-50.0, recognition_complete=[False] + [True] * (len(DAYS) - 1))
+    lake = write_lake(tmp_path, profit_aggregate=zero, stg_revenue_recognised=recognised().iloc[0:0])
     assert materialize(tmp_path).success
     row = lake.read("investor_monthly_report", ["2025-02"]).iloc[0]
     assert pd.isna(row["profit_margin"]) and pd.isna(row["top_accounts_revenue_share"])
+    assert not row["recognition_complete"]
 
 
 def test_missing_day_fails_closed_naming_table_and_day(spark, tmp_path):
@@ -186,7 +194,7 @@ def test_revenue_disagreement_fails_closed(spark, tmp_path):
     changed.loc[4, "revenue_usd"] = 140.0
     lake = write_lake(tmp_path, profit_aggregate=changed)
     message = failure(materialize(tmp_path))
-    assert "2800.00 USD of investor revenue but profit_aggregate sums to 2840.00 USD" in message
+    assert "stg_revenue_recognised gives 2800.00 USD of investor revenue but profit_aggregate sums to 2840.00 USD" in message
     assert not lake.has_partition("investor_monthly_report", "2025-02")
 
 
