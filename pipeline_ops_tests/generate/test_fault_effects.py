@@ -183,7 +183,8 @@ def test_schema_faults_write_what_a_broken_upstream_writes(clean, tmp_path):
 def test_growth_faults(clean, tmp_path):
     base = _csv(clean, "accounts", LAST, "accounts.csv")
     active = set(base.loc[base["status"] == "active", "account_id"])
-    missing = active - set(_csv(faulty(clean, tmp_path, "accounts_missing_slice"), "accounts", LAST, "accounts.csv")["account_id"])
+    kept = _csv(faulty(clean, tmp_path, "accounts_missing_slice"), "accounts", LAST, "accounts.csv")
+    missing = active - set(kept["account_id"])
     assert len(missing) == round(0.03 * len(active))
     events = _csv(faulty(clean, tmp_path, "impossible_growth"), "subscription_events", LAST, "subscription_events.csv")
     churned = set(events.loc[events["event_type"] == "churn", "account_id"])

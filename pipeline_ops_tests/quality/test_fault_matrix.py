@@ -63,7 +63,11 @@ def test_clean_control_day_passes_every_check(matrix):
 
 @pytest.mark.parametrize("name", fm.MATRIX_FAULTS)
 def test_fault_fails_its_checks_and_no_other(matrix, name, tmp_path, monkeypatch):
+    from pipeline_ops.generate.faults import PENDING_CHECKS
+
     fault = CATALOGUE[name]
+    if set(fault.detected_by) & PENDING_CHECKS:
+        pytest.skip(f"{name}: its check is not built yet ({sorted(set(fault.detected_by) & PENDING_CHECKS)})")
     day = fm.LAST - dt.timedelta(days=fault.lag_days)
     if fault.kind == "data":
         (landing, seconds) = fm.timed(fm.faulty_landing, matrix.clean, tmp_path / "landing", fault, day)

@@ -33,7 +33,8 @@ def generated(tmp_path_factory) -> Path:
 
 
 def _sha256(root: Path) -> dict[str, str]:
-    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(root.rglob("*")) if p.is_file()}
+    return {str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(root.rglob("*")) if p.is_file()}
 
 
 def _edit_header(text: str, edit) -> str:
@@ -97,7 +98,8 @@ def test_hand_corrupted_file_fails_the_landing_contract_naming_file_and_column(g
     assert not result.success
     check = f"landing_{source}_contract"
     failed = [e for e in result.get_asset_check_evaluations() if e.check_name == check and not e.passed]
-    assert failed, f"{asset}.{check} did not fail; evaluations: {[(e.check_name, e.passed) for e in result.get_asset_check_evaluations()]}"
+    seen = [(e.check_name, e.passed) for e in result.get_asset_check_evaluations()]
+    assert failed, f"{asset}.{check} did not fail; evaluations: {seen}"
     assert failed[0].partition == DAY.isoformat() and failed[0].severity.value == "ERROR"
     summary = failed[0].description
     assert str(path) in summary, summary

@@ -38,7 +38,7 @@ def check(evals, day=D1):
 
 def test_stable_exclusions_pass_against_the_published_day(tmp_path):
     # Today: exp_a lost one unit to churn (carried with in_snapshot = false, still excluded) and gained a new
-    # excluded one; exp_u unchanged: nothing dropped, 1 of 10 left (10 % <= 20 %).
+    # excluded one (9 + 1 = 10 in today's snapshot); exp_u unchanged: nothing dropped, 1 of 10 left (10 % <= 20 %).
     today = [*units("exp_a", 9, True, start=1), *units("exp_a", 1, True, in_snapshot=False),
              *units("exp_a", 1, True, start=50), *units("exp_b", 4, False), *units("exp_u", 6, True, unit_type="user")]
     evals = audit_days(tmp_path, ASSET, {D1: today}, published={ASSET: {D0: YESTERDAY}})
@@ -46,7 +46,7 @@ def test_stable_exclusions_pass_against_the_published_day(tmp_path):
     e = check(evals)
     assert e.passed and e.severity == ERROR and e.partition == D1  # investor path: blocking ERROR if it fails
     observed = meta(e, "observed")
-    assert observed["exp_a"] == {"excluded_before": 10, "kept": 9, "left_snapshot": 1, "unflagged": 0, "units_today": 11}
+    assert observed["exp_a"] == {"excluded_before": 10, "kept": 9, "left_snapshot": 1, "unflagged": 0, "units_today": 10}
     assert observed["exp_u"]["kept"] == 6 and "exp_b" not in observed  # exp_b never had exclusions
 
 

@@ -79,7 +79,8 @@ def _impossible_growth(frames: Frames, ctx: FaultContext) -> Frames:
     churn = pd.DataFrame({
         "_idx": -1, "account_id": chosen["account_id"].to_numpy(), "event_type": "churn", "event_ts": ts,
         "plan_before": chosen["plan"].to_numpy(), "plan_after": None, "licences_before": chosen["licences"].to_numpy(),
-        "licences_after": 0, "mrr_before": chosen["mrr"].to_numpy(), "mrr_after": 0.0, "currency": chosen["currency"].to_numpy(),
+        "licences_after": 0, "mrr_before": chosen["mrr"].to_numpy(), "mrr_after": 0.0,
+        "currency": chosen["currency"].to_numpy(),
     })
     prefix = f"sev_{ctx.day:%Y%m%d}_"
     churn.insert(0, "event_id", [f"{prefix}{len(events) + i:05d}" for i in range(len(churn))])
