@@ -35,7 +35,7 @@ def _entry(fault) -> dict:
         "sources": list(fault.sources), "reads": list(fault.reads), "detected_by": list(fault.detected_by),
         "may_also_fail": list(fault.may_also_fail), "fails_closed": list(fault.guarded_by),
         "lag_days": fault.lag_days, "config": dict(fault.config), "assets": list(fault.assets),
-        "covered_by": list(fault.covered_by), "description": fault.description,
+        "covered_by": list(fault.covered_by), "limit": fault.limit, "description": fault.description,
     }
 
 
@@ -68,6 +68,8 @@ def _format(entry: dict, missing: set[str]) -> str:
         lines.append(f"  fails closed: {', '.join(entry['fails_closed'])} (the step fails naming the file and rows)")
     if entry["may_also_fail"]:
         lines.append(f"  may also fail: {mark(entry['may_also_fail'])}")
+    if entry["limit"]:
+        lines.append(f"  not claimed by any check: {entry['limit']}")
     for text in entry["covered_by"]:
         lines.append(f"  covered by: {text}")
     lines.append(f"  {entry['description']}")

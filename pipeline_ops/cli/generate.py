@@ -10,10 +10,11 @@ import sys
 # `pipeline-ops faults` describes each one with its failure mode and the checks that catch it.
 FAULT_NAMES = (
     "missing_fx_partition", "missing_revenue_partition", "missing_expenses_partition", "missing_salaries_partition",
-    "missing_accounts_partition", "missing_subscription_events_partition", "missing_experiment_assignments_partition",
-    "missing_click_partition", "schema_new_column", "int_widened_to_decimal", "nullability_flip",
-    "fx_misaligned_by_a_day", "fx_missing_currency", "revenue_missing_accounts", "revenue_duplicate_new_ids",
-    "revenue_restated", "cost_spike", "salaries_new_team", "accounts_missing_slice", "duplicate_accounts_new_ids",
+    "missing_accounts_partition", "missing_subscription_events_partition",
+    "missing_experiment_assignments_partition", "missing_click_partition", "schema_new_column",
+    "int_widened_to_decimal", "nullability_flip", "fx_misaligned_by_a_day", "fx_missing_currency",
+    "revenue_missing_accounts", "revenue_duplicate_new_ids", "revenue_restated", "cost_spike",
+    "expenses_in_minor_units", "salaries_new_team", "accounts_missing_slice", "duplicate_accounts_new_ids",
     "accounts_repeated_id", "negative_licences", "accounts_restated", "impossible_growth",
     "duplicate_subscription_events_new_ids", "experiment_exclusions_dropped", "assignment_unit_in_both_arms",
     "assignment_unit_in_two_experiments", "kafka_outage", "duplicate_click_deliveries", "duplicate_clicks_new_ids",

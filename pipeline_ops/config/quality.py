@@ -41,12 +41,14 @@ class Thresholds(_Strict):
     margin_variance: float = Field(default=0.10, gt=0)       # |margin change| vs previous day and same weekday
     # (margin points, 0.10 = 10 points), WARN when the margin is also unusual (|z| > warn_z) against both of
     # its seasonal expectations (same weekday, same day of the previous month: profit/checks_seasonal.py) ...
-    margin_variance_error: float = Field(default=0.50, gt=0)  # ... ERROR beyond this move and error_z.
-    # Daily total cost (expenses + the day's payroll share) against the same two expectations: the moves
-    # are in percent of the expected cost; clean generated weekdays scatter by -50 %..+60 % around it at
-    # scale 1 (lognormal ad-hoc lines), more at smaller scales, so only gross errors can be told apart.
+    margin_variance_error: float = Field(default=0.50, gt=0)  # ... ERROR beyond this move and error_z, if revenue also
+    # moved > warn_pct (a swing of the costs alone stays a WARN: stg_costs_usd.cost_volume judges costs).
+    # Daily total cost (expenses + the day's payroll share) against the same two expectations, in percent of
+    # the expected cost. Ad-hoc expense lines are few and lognormal: on clean generated data the total
+    # scatters by -50 %..+60 % around its expectation at scale 1 and up to +800 % at scale 0.1 (one large
+    # line on a quiet day), so a volume check can only tell gross errors from spending.
     cost_warn_pct: float = Field(default=0.75, gt=0)         # WARN: |z| > warn_z and |change| > this ...
-    cost_error_pct: float = Field(default=1.50, gt=0)        # ... ERROR: |z| > error_z and |change| > this
+    cost_error_pct: float = Field(default=9.0, gt=0)         # ... ERROR: |z| > error_z and ten times the cost
     # Engagement (click stream). Clean generated days, for scale: 1-1.1 % of deliveries are redeliveries,
     # 1.5-6 % of events are removed as bots (2.2-2.7 % at scale 1), no human exceeds ~110 events a day,
     # 0.2-0.35 % of events repeat an event of the same user in the same millisecond with the same payload.

@@ -8,20 +8,20 @@ growth_aggregate) and runbooks/growth_daily.md. Thresholds: `quality.defaults` i
 
 | asset | check | detects | bound |
 |---|---|---|---|
-| stg_account_daily | landing_accounts_contract | a snapshot unlike the contract or yesterday's (one id twice, decimals in licences) | ERROR, before reading |
-| | contract | staged rows: types, nulls, one row per account, plan/region/currency/status/variant, seats and MRR >= 0 | ERROR |
-| | accounts_complete | yesterday's active accounts missing from today's snapshot | min_completeness 99.5 %; any: WARN |
-| | duplicate_accounts | one company under several account_ids (same name and signup time) | max_duplicate_rate 0.1 %; any: WARN |
-| | account_volume | accounts in the snapshot / active accounts moving overnight | max_stock_change 10 % / _error 25 % |
-| stg_subscription_events_usd | landing_subscription_events_contract | an events file unlike the contract or yesterday's | ERROR, before reading |
-| | contract | staged events: types, nulls, one row per event_id, event_type/currency/variant | ERROR |
-| | duplicate_events | an event repeated under a new event_id | max_duplicate_rate 0.1 %; any: WARN |
-| | events_plausible | negative seats/MRR, before/after unlike the event type, churn of an active account | any: ERROR |
-| growth_daily | contract | arm rows: types, nulls, one row per (experiment_id, variant) | WARN (experiment-facing) |
-| | plausibility | impossible arm rows (negative counts, net <> new - churned, new > active) | WARN |
+| stg_account_daily | landing_accounts_contract | snapshot unlike the contract or yesterday's | ERROR, before reading |
+| | contract | types, nulls, one row per account, allowed values, seats/MRR >= 0 | ERROR |
+| | accounts_complete | yesterday's active accounts missing today | 99.5 %; any: WARN |
+| | duplicate_accounts | one company under several account_ids | 0.1 %; any: WARN |
+| | account_volume | accounts / active accounts moving overnight | 10 % WARN, 25 % ERROR |
+| stg_subscription_events_usd | landing_subscription_events_contract | events file unlike the contract | ERROR, before reading |
+| | contract | types, nulls, one row per event_id, allowed values | ERROR |
+| | duplicate_events | an event repeated under a new event_id | 0.1 %; any: WARN |
+| | events_plausible | impossible seats/MRR for the event type, churn of an active account | any: ERROR |
+| growth_daily | contract | types, nulls, one row per (experiment_id, variant) | WARN (experiment-facing) |
+| | plausibility | impossible arm rows | WARN |
 | growth_aggregate | contract | types, nulls, one row per day | ERROR |
-| | plausibility | impossible investor figures, stock-flow identity broken | ERROR; gap > max(2, 0.5 %) |
-| | growth_volume | active accounts, licences or MRR moving overnight | max_stock_change 10 % / _error 25 % |
+| | plausibility | impossible investor figures, stock-flow identity broken | ERROR |
+| | growth_volume | active accounts, licences or MRR moving overnight | 10 % WARN, 25 % ERROR |
 | | experiment_excluded | experiment-excluded traffic in investor counts | any difference: ERROR |
 """
 

@@ -42,6 +42,7 @@ from pipeline_ops.quality.spec import AssetQuality
 SCHEMA_SECTION = "schema-drift"
 _MONEY = Range(ge=0)
 _KINDS = ("invoice", "refund")
+_SAME_DOCUMENT = ("invoice_id", "account_id", "kind", "amount", "currency", "service_start", "service_end")
 
 
 def _one_row_per_day(check: CheckDef) -> CheckDef:
@@ -61,7 +62,9 @@ _salaries = landing_contract("salaries", COSTS_USD.asset, "cost-allocation-chang
 REVENUE = AssetQuality(
     REVENUE_USD.asset, "profit_aggregate", schema=REVENUE_USD,
     checks=(
-        landing_contract("revenue", REVENUE_USD.asset, SCHEMA_SECTION),
+        # Staging keeps the earliest row per invoice_id: a re-delivery (even re-stamped) is no break, two
+        # versions of one document (another account, kind, amount, currency or period) are.
+        landing_contract("revenue", REVENUE_USD.asset, SCHEMA_SECTION, same_rows=_SAME_DOCUMENT),
         contract(REVENUE_USD, SCHEMA_SECTION, keys=("invoice_id",), allowed={"kind": _KINDS, "currency": CURRENCIES},
                  ranges={"amount": _MONEY, "usd_per_unit": Range(ge=1e-9), "service_days": Range(ge=1)}),
         DUPLICATE_DOCUMENTS, ACCOUNTS_BILLED_COMPLETE, REVENUE_VOLUME,

@@ -5,10 +5,14 @@ any real ledger): ad-hoc spend follows the week (busy weekdays, quiet weekends),
 vendor bills (cloud, rent, software) are booked on fixed days of the month: the 1st of a month
 costs three to eight times an ordinary day. A same-weekday baseline alone flags every month's
 recurring day; a same-day-of-month baseline alone compares a Saturday with a Wednesday. So a value
-is judged against two expectations and counts as unusual only when it is unusual against both:
+is judged against two expectations and counts as unusual only when it is unusual against both
+(`Expectation.level`):
 
 1. *week*: the robust same-weekday baseline (median/MAD of the previous `baseline_weeks` same
-   weekdays, the day itself and flagged days left out, at least `baseline_min_points` points);
+   weekdays, the day itself and flagged days left out, at least `baseline_min_points` points),
+   its spread at least the *pooled* spread: the robust spread of every day's distance from its own
+   weekday median over the previous 4 weeks (4-8 points of one weekday often agree by chance, and
+   heavy-tailed spending then turns an ordinary day into a large z);
 2. *month*: the same day of the previous month (`month_ago`), carried over to the day's weekday
    level: ``E2 = value(R) + (week level of D - week level of R)`` (R's week level from its
    same-weekday neighbours before D; without them, value(R) itself), with a spread widened by
@@ -30,6 +34,7 @@ from dataclasses import dataclass
 from pipeline_ops.config.quality import Thresholds
 from pipeline_ops.quality.baseline import MAD_SCALE, Baseline, same_weekday_baseline
 
+POOL_DAYS, POOL_MIN = 28, 7  # pooled noise: the previous 4 weeks, at least a week of usable days
 Values = Callable[[dt.date], "float | None"]  # a day's metric, None when unknown, flagged or not comparable
 
 
@@ -62,9 +67,10 @@ class Expectation:
     def sufficient(self) -> bool:
         return bool(self.references)
 
-    def closest(self, value: float) -> Reference:
-        """The reference the value agrees with best (smallest |z|): the value is as unusual as that."""
-        return min(self.references, key=lambda r: abs(r.z(value)))
+    def level(self, value: float, gate: Callable[[Reference], str]) -> tuple[str, Reference]:
+        """The mildest of `gate`'s levels over the references (unusual only if unusual against each), and that reference."""
+        rank = {"pass": 0, "warn": 1, "error": 2}
+        return min(((gate(r), r) for r in self.references), key=lambda lr: (rank[lr[0]], abs(lr[1].z(value))))
 
     def describe(self) -> dict:
         return {"method": "same weekday and same day of the previous month" if self.sufficient else self.week.method,
@@ -91,14 +97,32 @@ def _level(values: Values, around: dt.date, before: dt.date, weeks: int) -> floa
     return statistics.median(points) if len(points) >= 2 else None
 
 
-def expect(values: Values, day: dt.date, t: Thresholds) -> Expectation:
-    """The week and month expectations of `day` (see the module docstring)."""
+def _week(values: Values, day: dt.date, t: Thresholds) -> Baseline:
     history = {d: v for k in range(1, t.baseline_weeks + 1)
                for d in [day - dt.timedelta(days=7 * k)] for v in [values(d)] if v is not None}
-    week = same_weekday_baseline(history, day, t.baseline_weeks, t.baseline_min_points)
+    return same_weekday_baseline(history, day, t.baseline_weeks, t.baseline_min_points)
+
+
+def pooled_spread(values: Values, day: dt.date, t: Thresholds) -> float | None:
+    """Robust spread of every day's distance from its own same-weekday median over the POOL_DAYS before
+    `day` (all weekdays together): a steadier noise estimate than one weekday's 4-8 points."""
+    residuals = [v - b.median for k in range(1, POOL_DAYS + 1) for d in [day - dt.timedelta(days=k)]
+                 for v in [values(d)] if v is not None for b in [_week(values, d, t)] if b.median is not None]
+    if len(residuals) < POOL_MIN:
+        return None
+    return MAD_SCALE * statistics.median(abs(r) for r in residuals)
+
+
+def expect(values: Values, day: dt.date, t: Thresholds) -> Expectation:
+    """The week and month expectations of `day` (see the module docstring).
+
+    The spread of each is at least the pooled spread (noise of all weekdays), so a weekday whose own
+    few points happen to agree closely does not turn an ordinary move into a large z.
+    """
+    week = _week(values, day, t)
     if week.median is None:
         return Expectation(week, ())
-    spread = MAD_SCALE * (week.mad or 0.0)
+    spread = max(MAD_SCALE * (week.mad or 0.0), pooled_spread(values, day, t) or 0.0)
     refs = [Reference("same_weekday", week.median, spread)]
     month_day = month_ago(day)
     carried = values(month_day) if month_day is not None else None

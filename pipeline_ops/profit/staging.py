@@ -89,8 +89,10 @@ def stg_costs_usd(context: AssetExecutionContext, landing: LandingResource, lake
     partitions_def=daily_partitions(),
     check_specs=check_specs(RECOGNISED_USD.asset, daily_partitions()),
     backfill_policy=dg.BackfillPolicy.single_run(),
-    deps=[dg.AssetDep(REVENUE_USD.asset, partition_mapping=dg.TimeWindowPartitionMapping(
-        start_offset=-recognition.LOOKBACK_DAYS, end_offset=0, allow_nonexistent_upstream_partitions=True))],
+    # Same-day dependency on purpose: a look-back partition mapping would make Dagster extend every
+    # backfill of stg_revenue_usd to the 31 days after it (each downstream day depends on it). The
+    # look-back is read from the lake and fails closed on a missing partition instead.
+    deps=[dg.AssetKey(REVENUE_USD.asset)],
     description=(
         "Revenue recognised per UTC day and account: every invoice and refund of stg_revenue_usd spread ratably "
         "over its service period (amount_usd / service_days per day), never before its issue day (the share of "

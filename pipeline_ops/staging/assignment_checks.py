@@ -6,9 +6,10 @@ downstream). Runbook: runbooks/growth_daily.md (the asset's pipeline).
 
 | check | detects | bound |
 |---|---|---|
-| landing_experiment_assignments_contract | a snapshot unlike the contract or yesterday's; a unit listed twice with different arms or flags (exact repeats are dropped by the asset) | ERROR, before reading |
-| contract | staged rows: types, nulls, one row per (experiment_id, unit_type, unit_id), unit_type/variant values | ERROR |
-| exclusions_stable | an experiment's investor exclusions dropping out of the assignments | see `_exclusions_stable` |
+| landing_experiment_assignments_contract | a snapshot unlike the contract or yesterday's; a unit twice | ERROR, before |
+| | with different arms or flags (exact repeats are dropped by the asset) | reading |
+| contract | staged rows: types, nulls, one row per key, unit_type and variant values | ERROR |
+| exclusions_stable | an experiment's investor exclusions dropping out of the assignments | `_exclusions_stable` |
 """
 
 from __future__ import annotations

@@ -57,7 +57,8 @@ def test_entry_is_well_formed(name):
     assert not set(fault.detected_by) & set(fault.may_also_fail)
     assert set(fault.sources) | set(fault.reads) <= set(SOURCES)
     if fault.kind == "data":
-        assert fault.apply is not None and fault.sources and (fault.detected_by or fault.guarded_by)
+        assert fault.apply is not None and fault.sources
+        assert bool(fault.detected_by or fault.guarded_by) != bool(fault.limit), "expected checks, or a stated limit"
         assert name in FAULTS
     else:
         assert fault.apply is None and not fault.sources and name not in FAULTS

@@ -113,8 +113,18 @@ def test_duplicate_account_in_snapshot_fails_the_fan_out_guard(env, tmp_path):
     zone = LandingBuilder(tmp_path / "landing")
     zone.write("accounts", D1, [*accounts(D1), accounts(D1)[0]])
     result = materialize(all_assets(), zone.url, str(tmp_path / "lake"), partition=D1, raise_on_error=False)
-    assert "accounts snapshot: 2 row(s) share a key that must be unique on ['date', 'account_id']" in step_errors(result)
+    # The landing contract stops stg_account_daily before it reads the file, naming it ...
+    assert "landing_accounts_contract [2025-03-02]: " in step_errors(result)
+    assert "date=2025-03-02/accounts.csv: accounts: multiple_fields_uniqueness x2" in step_errors(result)
     assert not (tmp_path / "lake" / "stg_account_daily").exists()
+    # ... and the fan-out guard behind it still refuses a repeated account.
+    from pipeline_ops.growth.transform import stage_account_daily
+    from pipeline_ops.landing.reader import LandingZone
+    from pipeline_ops.staging.common import DataContractError
+
+    raw = LandingZone(zone.url).read("accounts", [pd.Timestamp(D1).date()])
+    with pytest.raises(DataContractError, match=r"accounts snapshot: 2 row\(s\) share a key that must be unique on \['date', 'account_id'\]"):
+        stage_account_daily(raw, env["single"].read("stg_experiment_assignments", [D1]), env["single"].read("stg_fx_rates", [D1]))
 
 
 def test_same_partition_twice_gives_same_checksum(env):

@@ -79,9 +79,23 @@ def test_unit_in_two_experiments_of_one_unit_type_fails(zone, tmp_path):
 
 
 def test_conflicting_arms_in_one_experiment_fail(zone, tmp_path):
+    import datetime as dt
+
+    from pipeline_ops.landing.reader import LandingZone
+    from pipeline_ops.staging.common import DataContractError
+    from pipeline_ops.staging.transform import stage_assignments
+
     rows = zone.folder("experiment_assignments", D1) / "assignments.csv"
     rows.write_text(rows.read_text() + "exp_onboarding,account,acc_2,treatment,2025-02-01T09:00:00Z,false\n")
-    assert "account acc_2 has conflicting assignments in experiment exp_onboarding" in step_errors(run(zone, tmp_path))
+    # The landing contract stops the run before anything is read, naming the file (the exact repeat of
+    # acc_2's control row in the hand-made D1 file is tolerated; the conflicting treatment row is not) ...
+    errors = step_errors(run(zone, tmp_path))
+    assert "landing_experiment_assignments_contract [2025-03-02]" in errors
+    assert "date=2025-03-02/assignments.csv: experiment_assignments: multiple_fields_uniqueness x2" in errors
+    # ... and staging's own guard still refuses the rows should they get past it.
+    raw = LandingZone(zone.url).read("experiment_assignments", [dt.date(2025, 3, 1), dt.date(2025, 3, 2)])
+    with pytest.raises(DataContractError, match="account acc_2 has conflicting assignments in experiment exp_onboarding"):
+        stage_assignments(raw, [dt.date(2025, 3, 2)])
 
 
 def test_missing_previous_snapshot_fails(zone, tmp_path):

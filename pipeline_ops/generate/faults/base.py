@@ -61,6 +61,8 @@ class Fault:
     - `reads`: sources the fault reads but never changes (built for it, not written).
     - config faults: `config` is the override (nested mapping) and `assets` the assets it changes.
     - `covered_by`: for unit-test and ops entries, the tests or mechanisms that cover them.
+    - `limit`: set when no check can claim the fault (why: e.g. it is inside the data's own noise);
+      the fault matrix then asserts that no check fails on it (no false alarm) and reports it.
     """
 
     name: str
@@ -79,6 +81,7 @@ class Fault:
     config: Mapping[str, Any] = field(default_factory=dict)
     assets: tuple[str, ...] = ()
     covered_by: tuple[str, ...] = ()
+    limit: str = ""
 
     @property
     def runbook_anchor(self) -> str:

@@ -76,6 +76,13 @@ def _cost_spike(frames: Frames, ctx: FaultContext) -> Frames:
     return {**frames, "expenses": expenses.assign(amount=np.round(expenses["amount"].to_numpy(float) * factor, 2))}
 
 
+def _expenses_in_minor_units(frames: Frames, ctx: FaultContext) -> Frames:
+    expenses = frames.get("expenses")
+    if expenses is None or expenses.empty:
+        return frames
+    return {**frames, "expenses": expenses.assign(amount=np.round(expenses["amount"].to_numpy(float) * 100, 2))}
+
+
 def _salaries_new_team(frames: Frames, ctx: FaultContext) -> Frames:
     if "salaries" not in ctx.sources or ctx.start is None:
         return frames
@@ -109,10 +116,15 @@ FAULTS = [
           detected_by=("profit_aggregate.accuracy_drift",), lag_days=3),
     Fault("cost_spike", f"every expense line of the day is booked higher by one factor, so the day's total cost "
           f"(expenses + the day's share of the month's payroll, in USD) is {COST_SPIKE_SHARE:.0%} higher: a data error "
-          "that looks like a business event. Below the day-to-day noise of expenses (robust CV of weekday totals "
-          "~108 % at scale 0.1, 41 % at 1, 13 % at 10), so only a margin check on a stable series can see it",
-          ("expenses",), _cost_spike, failure_mode="profit-margin-variance", runbook=_P, reads=("fx_rates",),
-          detected_by=("profit_aggregate.margin_variance",), may_also_fail=("stg_costs_usd.cost_volume",)),
+          "that looks like a business event", ("expenses",), _cost_spike, failure_mode="profit-margin-variance",
+          runbook=_P, reads=("fx_rates",),
+          limit="inside the day-to-day noise of costs (robust CV of weekday expense totals ~108 % at scale 0.1, 41 % "
+                "at 1, 13 % at 10; the margin moves a few points at scale 1): margin_variance and cost_volume do not "
+                "claim it, and must not fire on it either"),
+    Fault("expenses_in_minor_units", "the day's expense amounts arrive in minor units (cents: x100), a silent "
+          "change of unit that still parses", ("expenses",), _expenses_in_minor_units,
+          failure_mode="profit-margin-variance", runbook=_P, detected_by=("stg_costs_usd.cost_volume",),
+          may_also_fail=("profit_aggregate.margin_variance",)),
     Fault("salaries_new_team", f"the month's payroll file is re-delivered mid-month with an extra team {NEW_TEAM!r} "
           "(not a contract team): a cost-allocation change upstream", ("salaries",), _salaries_new_team,
           failure_mode="cost-allocation-change", runbook=_P, detected_by=("stg_costs_usd.landing_salaries_contract",)),
