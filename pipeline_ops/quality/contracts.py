@@ -117,6 +117,12 @@ def validate(schema: pa.DataFrameSchema, frame: pl.DataFrame) -> Validation:
         counts: dict[str, int] = {}
         for row in cases.group_by(["column", "check"]).len().sort("len", descending=True).iter_rows(named=True):
             counts[f"{row['column'] or '(table)'}: {row['check']}"] = int(row["len"])
+        # Column-level schema failures (an unexpected or missing column) name the column in failure_case.
+        schema_cases = cases.filter(pl.col("check").is_in(["column_in_schema", "column_in_dataframe"]))
+        for row in schema_cases.iter_rows(named=True):
+            key = f"{row['column'] or '(table)'}: {row['check']}"
+            counts.pop(key, None)
+            counts[f"{key} {row['failure_case']!r}"] = 1
         index = [i for i in cases["index"].drop_nulls().unique().sort().head(SAMPLE_ROWS).to_list()]
         sample = frame[index].to_dicts() if index else cases.head(SAMPLE_ROWS).to_dicts()
         return Validation(int(cases.height), counts, sample)
