@@ -4,7 +4,9 @@ stg_account_daily, stg_subscription_events_usd and growth_aggregate are on the i
 ERROR blocks the partition and everything downstream); growth_daily is experiment-facing (errors
 are WARN and it publishes). Runbook sections: runbooks/growth_aggregate.md (the staging assets and
 growth_aggregate) and runbooks/growth_daily.md. Thresholds: `quality.defaults` in the config
-(pipeline_ops/config/quality.py documents each default).
+(pipeline_ops/config/quality.py documents each default). Re-run behaviour: a re-run of a day evaluates
+it again against the day before as staged in the same run, else as published (never against
+whatever ran last), and records a new result for that partition.
 
 | asset | check | detects | bound |
 |---|---|---|---|

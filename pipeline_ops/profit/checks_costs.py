@@ -100,10 +100,10 @@ def _cost_volume(ctx: AuditContext, partition: str) -> Outcome:
 COST_VOLUME = CheckDef(
     "cost_volume", "stg_costs_usd", "drift",
     "The day's cost in USD against the calendar: monthly payroll implied by the day's salary share vs the day before "
-    "(WARN > warn_pct 10 %, ERROR > error_pct 25 %), and total cost (expenses + payroll share) vs the closer of two "
-    "seasonal expectations, same weekday and same day of the previous month (recurring bills of the 1st): WARN when "
-    "|z| > warn_z and |change| > cost_warn_pct (75 %), ERROR beyond error_z and cost_error_pct (900 %). Ad-hoc spend "
-    "is noisy, so this catches gross errors (doubled file, missing lines, unit errors), not a 12 % rise. "
-    "Static bound without history: total > 0.",
+    "(WARN > warn_pct 10 %, ERROR > error_pct 25 %), and total cost (expenses + payroll share) vs two seasonal "
+    "expectations, same weekday and same day of the previous month (recurring bills of the 1st), unusual only if "
+    "unusual against both: WARN when |z| > warn_z and |change| > cost_warn_pct (75 %), ERROR beyond error_z and "
+    "cost_error_pct (900 %). Ad-hoc spend is lumpy, so this catches gross errors (payroll twice, an expenses file "
+    "booked several times over or in the wrong unit), not a 12 % rise. Static bound without history: total > 0.",
     SECTION, _cost_volume, failure_modes=("profit-margin-variance", "row-count-drop", "cost-allocation-change"),
 )

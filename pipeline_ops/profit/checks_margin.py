@@ -20,6 +20,8 @@ days move more than 10 points against both comparison days, none beyond 4 pooled
 false (the lake's first 31 days of revenue) understate revenue: they are neither judged nor used
 as comparison or baseline. With fewer than baseline_min_points comparable same weekdays the check
 passes and says so (never fails for lack of history); a null margin (revenue 0) is ratios_defined's.
+Re-run behaviour: baselines come from the stored profiles (flagged days left out), comparison days
+from this run or the lake, so re-auditing a day with its history unchanged gives the same verdict.
 """
 
 from __future__ import annotations

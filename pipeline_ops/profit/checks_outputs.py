@@ -14,6 +14,8 @@
 
 Tolerance everywhere: 0.01 USD (or 1e-9 relative for large sums): float sums in another order.
 Inputs are upstream assets, already published when these run (also within one backfill run).
+Re-run behaviour: each verdict depends only on the day's staged rows and the day's published
+inputs, so re-running the day after fixing an input re-judges it from scratch.
 """
 
 from __future__ import annotations

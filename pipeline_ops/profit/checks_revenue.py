@@ -10,6 +10,11 @@ accounts active on D that were not in D-1's snapshot (they are billed their firs
 day they sign up). Nothing is expected of accounts without an invoice in the look-back (the lake's
 first month), so a young lake passes. Documents of the run's own days are read from their staged
 files (a backfill publishes only at the end), earlier days from the published lake (checks_lake.py).
+
+Thresholds: min_completeness (99.5 %), max_duplicate_rate (0.1 %), warn_pct / error_pct (10 / 25 %).
+Re-run behaviour: a day's verdicts depend only on its documents, the 32 days before it and the
+accounts snapshots of D and D-1, so re-auditing it with those unchanged gives the same result; a
+blocked day is not published, so fixing the file and re-running the day is all it takes.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 
 The asset is on the investor path: `exclude_from_investor` is what keeps pricing-test and dogfood
 traffic out of investor numbers, so an ERROR blocks the day (and growth, profit and engagement
-downstream). Runbook: runbooks/growth_daily.md (the asset's pipeline).
+downstream). Runbook: runbooks/growth_daily.md (the asset's pipeline). Re-running a day compares it
+again with the previous day as staged in the same run, else as published.
 
 | check | detects | bound |
 |---|---|---|
