@@ -5,7 +5,7 @@ bot_share looks at four signals, because a bot at human speed passes the rate ru
 2. *heavy users*: users with more than max_human_events_per_day clean events (humans: ~10 a day, the
    busiest generated human ~110); their events as a share of the day catch a scripted client just
    under the 300-per-hour rate rule, which a rate rule cannot see;
-3. events per active user against the previous days (many bots each at human volume);
+3. a rise of events per active user against the previous days (many bots each at human volume);
 4. events of users not seen in the previous 7 days (a wave of fresh ids), once 7 days of history exist.
 day_window: every event inside the partition's UTC day, and the hour-of-day profile (24 shares in the
 profile) against the previous days' with PSI: clients stamping the wrong timezone, a partial outage or
@@ -82,7 +82,8 @@ def _bot_share(ctx: AuditContext, partition: str) -> Outcome:
                share_level(heavy_events, rows, None, t.max_heavy_user_share, t.min_share_count)),
          f"{heavy_users} user(s) with more than {int(t.max_human_events_per_day)} clean events hold {heavy_events} "
          f"events ({share(heavy_events, rows):.2%}): bots the rules missed (e.g. just under the rate rule)"),
-        (anomaly_level(base, epu, ctx.gates) if rows else "pass",
+        # one-sided: bots add events per user; fewer per user (a producer dropping an event type) is event_volume's
+        (anomaly_level(base, epu, ctx.gates) if rows and base.median is not None and epu > base.median else "pass",
          f"{epu:.2f} events per active user vs median {base.median if base.median is not None else float('nan'):.2f} "
          f"of the previous days"),
     ]
@@ -116,7 +117,7 @@ BOT_SHARE = CheckDef(
     "Bot traffic, removed and slipped through: events removed by the bot rules as a share of candidate events "
     "(WARN > max_bot_share 10 %, ERROR > max_bot_share_error 30 %); users with more clean events than "
     "max_human_events_per_day (500; any: WARN, their events > max_heavy_user_share 1 % of the day: ERROR, the "
-    "bot wave at human speed); events per active user against the previous days (two gates); events of users "
+    "bot wave at human speed); a rise of events per active user against the previous days (two gates); events of users "
     "unseen for 7 days (WARN > max_new_user_event_share 5 %).",
     "bot-traffic", _bot_share, failure_modes=("bot-traffic",),
 )

@@ -66,6 +66,10 @@ def test_events_present_fails_on_a_day_without_events_and_says_why(tmp_path):
     assert on_d(results, "events_present").level == "error"
     assert "Kafka or the exporter delivered nothing" in on_d(results, "events_present").summary
     assert {k for k in not_passing(results)} == {("events_present", D)}  # one alarm: event_volume leaves it to us
+    # The day's folder delivered nothing; only 30 events arrived later (all is_late): still an outage.
+    stragglers = [dict(r, is_late=True) for r in human_day(D, users=5)]
+    out = on_d(audit_day(tmp_path / "s", stragglers, counts(30)), "events_present")
+    assert out.level == "error" and "none of its 30 events came in the day's own delivery folder" in out.summary
     late = audit_day(tmp_path / "late", [], counts(0, too_late_events=1200))
     assert "all 1200 events of the day arrived more than 48 h late" in on_d(late, "events_present").summary
     assert on_d(late, "late_share").level == "error"  # 1200 / 1200 = 100 % > 25 %
@@ -115,6 +119,8 @@ def test_bot_share_events_per_user_and_new_users(tmp_path):
     # 9 events per user against 6.0 on every previous day (MAD 0): |z| infinite and +50 % > 25 %
     assert more.level == "error" and "events per active user" in more.summary
     assert more.flag_metrics == ("events_per_user",)
+    fewer = on_d(audit_day(tmp_path / "fewer", human_day(D, per_user=3)), "bot_share")
+    assert fewer.level == "pass"  # one-sided: fewer events per user is not bot traffic (event_volume's concern)
     fresh = on_d(audit_day(tmp_path / "new", human_day(D) + human_day(D, users=100, prefix="n")), "bot_share")
     # 100 users unseen in the previous 7 days send 600 of 1,800 events (33 % > 5 %): WARN
     assert fresh.level == "warn" and fresh.observed["new_users"]["new_users"] == 100
@@ -133,9 +139,9 @@ def test_quarantine_share(tmp_path):
     assert ok.level == "pass"  # 5 / 1,205 = 0.4 %
 
 
-@pytest.mark.parametrize("late, level", [(10, "pass"), (30, "warn"), (600, "error")])
+@pytest.mark.parametrize("late, level", [(5, "pass"), (30, "warn"), (600, "error")])
 def test_late_share(tmp_path, late, level):
-    # 10 / 1,210 = 0.8 %; 30 / 1,230 = 2.4 % > 2 %; 600 / 1,800 = 33 % > 25 %
+    # 5 / 1,205 = 0.4 %; 30 / 1,230 = 2.4 % > 1 %; 600 / 1,800 = 33 % > 25 %
     assert on_d(audit_day(tmp_path, human_day(D), counts(1200, too_late_events=late)), "late_share").level == level
 
 
