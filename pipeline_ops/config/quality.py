@@ -65,6 +65,7 @@ class Thresholds(_Strict):
     max_late_share: float = Field(default=0.01, ge=0, le=1)
     max_late_share_error: float = Field(default=0.25, ge=0, le=1)  # ... ERROR above (a quarter of the day lost)
     min_share_count: int = Field(default=20, ge=1)           # a share beyond its ERROR bound with fewer rows: WARN only
+    min_share_warn_count: int = Field(default=5, ge=1)       # fewer affected rows than this: a share is noise, not judged
     psi_warn: float = Field(default=0.10, gt=0)              # population stability index: moderate shift
     psi_error: float = Field(default=0.25, gt=0)             # major shift
     psi_min_rows: int = Field(default=1000, ge=1)            # fewer rows (events, sessions): PSI is noise, not judged

@@ -5,7 +5,8 @@ a recent-days baseline and the PSI of a profiled distribution against the previo
   removed, bots, too late, set-aside lines), handed to the audit as `audit_extra["click_counts"]`:
   the audit never re-runs the Spark plan to count them again.
 - `share_level`: a share beyond its ERROR bound blocks only when at least `min_share_count` rows are
-  affected; fewer is a WARN (four bad lines in a six-line test day are worth a look, not a blocked day).
+  affected; fewer is a WARN (four bad lines in a six-line test day are worth a look, not a blocked day),
+  and fewer than `min_share_warn_count` is not judged (two late events out of 23 are noise).
 - `recent_baseline` / `distribution_drift`: statistics that are not weekly seasonal (events per user,
   the hour-of-day profile, session lengths: in the generator and in the product only *how many*
   users are active depends on the weekday) are compared with the previous
@@ -20,6 +21,7 @@ import datetime as dt
 import statistics
 from collections.abc import Mapping, Sequence
 
+from pipeline_ops.config.quality import Thresholds
 from pipeline_ops.quality.audit import AuditContext
 from pipeline_ops.quality.baseline import Baseline, psi
 from pipeline_ops.quality.outcome import Level, Outcome, passed
@@ -51,11 +53,14 @@ def share(count: float, total: float) -> float:
     return count / total if total > 0 else 0.0
 
 
-def share_level(count: float, total: float, warn: float | None, error: float | None, min_count: int) -> Level:
-    """Level of count/total: ERROR beyond `error` with >= `min_count` rows (fewer: WARN), WARN beyond `warn`."""
+def share_level(count: float, total: float, warn: float | None, error: float | None, t: Thresholds) -> Level:
+    """Level of count/total: ERROR beyond `error` with >= min_share_count rows (fewer: WARN), WARN beyond
+    `warn`; with fewer than min_share_warn_count affected rows the share is noise and passes."""
     value = share(count, total)
+    if count < t.min_share_warn_count:
+        return "pass"
     if error is not None and value > error:
-        return "error" if count >= min_count else "warn"
+        return "error" if count >= t.min_share_count else "warn"
     if warn is not None and value > warn:
         return "warn"
     return "pass"

@@ -69,8 +69,8 @@ def _duplicate_rate(ctx: AuditContext, partition: str) -> Outcome:
     rows, repeated = ctx.metric("rows", partition), ctx.metric("repeat_payload_events", partition)
     removed = c.get("duplicates_removed", 0)
     deliveries = unique_events(c) + removed
-    redelivery = share_level(removed, deliveries, t.max_redelivery_share, None, t.min_share_count)
-    new_ids = share_level(repeated, rows, None, t.max_click_duplicate_share, t.min_share_count)
+    redelivery = share_level(removed, deliveries, t.max_redelivery_share, None, t)
+    new_ids = share_level(repeated, rows, None, t.max_click_duplicate_share, t)
     observed = {"duplicate_deliveries_removed": removed, "redelivery_share": round(share(removed, deliveries), 5),
                 "same_payload_new_id_events": repeated, "same_payload_share": round(share(repeated, rows), 5)}
     bound = {"redelivery_share": f"<= {t.max_redelivery_share} (WARN; removed by deduplication, numbers unaffected)",
@@ -112,7 +112,7 @@ def _quarantine_share(ctx: AuditContext, partition: str) -> Outcome:
     reasons = {r: c.get(f"{r}_lines", 0) for r in SET_ASIDE if c.get(f"{r}_lines", 0)}
     observed = {"set_aside_lines": bad, "lines": lines, "share": round(share(bad, lines), 5), "by_reason": reasons}
     bound = {"share": f"<= {t.max_quarantine_share} (ERROR with >= {t.min_share_count} lines, else WARN)"}
-    level = share_level(bad, lines, None, t.max_quarantine_share, t.min_share_count)
+    level = share_level(bad, lines, None, t.max_quarantine_share, t)
     summary = f"{bad} of {lines} landing lines of {partition}'s delivery folder set aside ({share(bad, lines):.2%})"
     if reasons:
         summary += ": " + ", ".join(f"{r} {n}" for r, n in sorted(reasons.items(), key=lambda kv: -kv[1]))
@@ -145,7 +145,7 @@ def _late_share(ctx: AuditContext, partition: str) -> Outcome:
                 "delivered_on_a_later_day": ctx.metric("late_delivered_events", partition)}
     bound = {"warn": f"share > {t.max_late_share}", "error": f"share > {t.max_late_share_error} "
              f"(with >= {t.min_share_count} events)", "lateness_hours": ctx.cfg.processing.lateness_hours}
-    level = share_level(late, total, t.max_late_share, t.max_late_share_error, t.min_share_count)
+    level = share_level(late, total, t.max_late_share, t.max_late_share_error, t)
     summary = f"{late} of {total} events of {partition} arrived beyond the lateness window ({share(late, total):.2%})"
     if level == "pass":
         return passed(summary, observed=observed, bound=bound)

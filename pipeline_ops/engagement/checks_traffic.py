@@ -74,12 +74,12 @@ def _bot_share(ctx: AuditContext, partition: str) -> Outcome:
     epu, base = ctx.metric("events_per_user", partition), recent_baseline(ctx, "events_per_user", partition)
     newcomers = _new_users(ctx, partition) if rows else None
     parts = [
-        (share_level(removed, candidates, t.max_bot_share, t.max_bot_share_error, t.min_share_count),
+        (share_level(removed, candidates, t.max_bot_share, t.max_bot_share_error, t),
          f"{removed} events ({share(removed, candidates):.2%}) removed by the bot rules "
          f"(user agent {c.get('bot_user_agent_events', 0)}, rate {c.get('bot_rate_events', 0)} from "
          f"{c.get('bot_rate_users', 0)} users)"),
         (worst("warn" if heavy_users else "pass",
-               share_level(heavy_events, rows, None, t.max_heavy_user_share, t.min_share_count)),
+               share_level(heavy_events, rows, None, t.max_heavy_user_share, t)),
          f"{heavy_users} user(s) with more than {int(t.max_human_events_per_day)} clean events hold {heavy_events} "
          f"events ({share(heavy_events, rows):.2%}): bots the rules missed (e.g. just under the rate rule)"),
         # one-sided: bots add events per user; fewer per user (a producer dropping an event type) is event_volume's

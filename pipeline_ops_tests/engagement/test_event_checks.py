@@ -68,8 +68,12 @@ def test_events_present_fails_on_a_day_without_events_and_says_why(tmp_path):
     assert {k for k in not_passing(results)} == {("events_present", D)}  # one alarm: event_volume leaves it to us
     # The day's folder delivered nothing; only 30 events arrived later (all is_late): still an outage.
     stragglers = [dict(r, is_late=True) for r in human_day(D, users=5)]
-    out = on_d(audit_day(tmp_path / "s", stragglers, counts(30)), "events_present")
+    straggling = audit_day(tmp_path / "s", stragglers, counts(30, too_late_events=2))
+    out = on_d(straggling, "events_present")
     assert out.level == "error" and "none of its 30 events came in the day's own delivery folder" in out.summary
+    # 2 of 32 events too late (6 %) is above 1 %, but fewer than min_share_warn_count (5) rows: noise, not judged;
+    # event_volume leaves the day to events_present as well
+    assert not_passing(straggling).keys() == {("events_present", D)}
     late = audit_day(tmp_path / "late", [], counts(0, too_late_events=1200))
     assert "all 1200 events of the day arrived more than 48 h late" in on_d(late, "events_present").summary
     assert on_d(late, "late_share").level == "error"  # 1200 / 1200 = 100 % > 25 %
