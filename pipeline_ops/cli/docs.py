@@ -21,21 +21,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     checks.set_defaults(func=run_checks)
 
 
+def _page(path, sync, command: str, check: bool) -> int:
+    """Write a generated page, or with `check` exit 1 when it is out of date."""
+    if check:
+        if sync(path, check=True):
+            print(f"{path} is up to date")
+            return 0
+        print(f"{path} is out of date: run `pipeline-ops docs {command}`", file=sys.stderr)
+        return 1
+    sync(path)
+    print(f"wrote {path}")
+    return 0
+
+
 def run_landing(args: argparse.Namespace) -> int:
     from pathlib import Path
 
     from pipeline_ops.landing.docs import DOC_PATH, sync_landing_docs
 
-    path = Path(args.path) if args.path else DOC_PATH
-    if args.check:
-        if sync_landing_docs(path, check=True):
-            print(f"{path} is up to date")
-            return 0
-        print(f"{path} is out of date: run `pipeline-ops docs landing`", file=sys.stderr)
-        return 1
-    sync_landing_docs(path)
-    print(f"wrote {path}")
-    return 0
+    return _page(Path(args.path) if args.path else DOC_PATH, sync_landing_docs, "landing", args.check)
 
 
 def run_metrics(args: argparse.Namespace) -> int:
@@ -57,12 +61,4 @@ def run_metrics(args: argparse.Namespace) -> int:
 def run_checks(args: argparse.Namespace) -> int:
     from pipeline_ops.quality.docs import DOC_PATH, sync_checks_docs
 
-    if args.check:
-        if sync_checks_docs(DOC_PATH, check=True):
-            print(f"{DOC_PATH} is up to date")
-            return 0
-        print(f"{DOC_PATH} is out of date: run `pipeline-ops docs checks`", file=sys.stderr)
-        return 1
-    sync_checks_docs(DOC_PATH)
-    print(f"wrote {DOC_PATH}")
-    return 0
+    return _page(DOC_PATH, sync_checks_docs, "checks", args.check)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline_ops.landing.contract import SOURCES, Column, Source
+from pipeline_ops.generated_docs import write_or_check
 from pipeline_ops.settings import PROJECT_DIR
 
 DOC_PATH = PROJECT_DIR / "docs" / "landing_zone.md"
@@ -183,11 +184,4 @@ def render_landing_docs() -> str:
 
 def sync_landing_docs(path: Path = DOC_PATH, check: bool = False) -> bool:
     """Write (or with `check`, compare) the page; returns True when the file is up to date."""
-    text = render_landing_docs()
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if check:
-        return current == text
-    if current != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return True
+    return write_or_check(path, render_landing_docs(), check)

@@ -12,6 +12,7 @@ from pathlib import Path
 from pipeline_ops.config import current_config
 from pipeline_ops.config.quality import Thresholds
 from pipeline_ops.quality.registry import registry
+from pipeline_ops.generated_docs import write_or_check
 from pipeline_ops.settings import PROJECT_DIR
 
 DOC_PATH = PROJECT_DIR / "docs" / "checks.md"
@@ -97,11 +98,4 @@ def render_checks_docs() -> str:
 
 def sync_checks_docs(path: Path = DOC_PATH, check: bool = False) -> bool:
     """Write (or with `check`, compare) the page; returns True when the file is up to date."""
-    text = render_checks_docs()
-    current = path.read_text(encoding="utf-8") if path.exists() else None
-    if check:
-        return current == text
-    if current != text:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
-    return True
+    return write_or_check(path, render_checks_docs(), check)

@@ -7,6 +7,7 @@ their own. Thresholds come from `quality.defaults` / `quality.pipelines.<key>` i
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import cache
 
 import polars as pl
 
@@ -30,14 +31,15 @@ def contract(
 
     `partition_column` is the column the folder name holds (`month` for monthly assets), absent from the files.
     """
-    model = output_schema(schema, keys, allowed, ranges, partition_column)
+    # Built on first evaluation, so loading the definitions imports no pandera.
+    model = cache(lambda: output_schema(schema, keys, allowed, ranges, partition_column))
     rules = [f"key {list(keys)} unique"] if keys else []
     rules += [f"{c} in {list(v)}" for c, v in allowed.items()]
     rules += [f"{c} in [{r.ge}, {r.le}]" for c, r in ranges.items()]
 
     def evaluate(ctx: AuditContext, partition: str) -> Outcome:
         frame = pl.read_parquet(ctx.staged[partition])
-        result = validate(model, frame)
+        result = validate(model(), frame)
         bound = {"columns": [f.name for f in schema.fields if f.name != partition_column], "rules": rules}
         if result.ok:
             return passed(f"{frame.height} rows match the {schema.asset} contract", observed={"rows": frame.height}, bound=bound)

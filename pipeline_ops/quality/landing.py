@@ -15,6 +15,7 @@ import datetime as dt
 import io
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 
 import dagster as dg
 import polars as pl
@@ -58,7 +59,7 @@ def landing_contract(
     """
     src = contract_source(source_name)
     keys = src.key if unique is None else unique
-    model = landing_schema(src, keys)
+    model = cache(lambda: landing_schema(src, keys))  # built on first evaluation: no pandera at load
 
     def evaluate(ctx: LandingContext, partition: str) -> Outcome:
         day = _folder_day(source_name, dt.date.fromisoformat(partition))
@@ -74,7 +75,7 @@ def landing_contract(
                 frame = pl.read_csv(io.BytesIO(fh.read()), infer_schema=False)
             frames.append(frame)
             subset = [c for c in same_rows if c in frame.columns]
-            result = validate(model, frame.unique(subset=subset, keep="first", maintain_order=True) if subset else frame)
+            result = validate(model(), frame.unique(subset=subset, keep="first", maintain_order=True) if subset else frame)
             if not result.ok:
                 problems.append(f"{path}: " + "; ".join(f"{k} x{v}" for k, v in list(result.by_column_check.items())[:6]))
                 counts.update({f"{path.rsplit('/', 1)[-1]} {k}": v for k, v in result.by_column_check.items()})
