@@ -9,13 +9,15 @@ stg_click_events hands over (`audit_extra`), never the Spark plan. Runbook: runb
 | stg_click_events        | contract, events_present, duplicate_rate, quarantine_share, late_share, event_volume (checks_events); bot_share, day_window (checks_traffic) |
 | stg_sessions            | contract, session_length_drift (checks_activity)                                      |
 | stg_user_activity_daily | contract, join_integrity (checks_activity)                                            |
-| engagement_aggregate    | contract, plausibility, experiment_excluded (checks_aggregate), dau_volume            |
+| engagement_aggregate    | contract, plausibility, experiment_excluded (checks_aggregate), settled_day_unchanged (quality/accuracy), dau_volume |
 """
 
 from __future__ import annotations
 
 from pipeline_ops.engagement.checks_activity import ACTIVITY_METRICS, JOIN_INTEGRITY, SESSION_LENGTH_DRIFT, SESSION_METRICS
-from pipeline_ops.engagement.checks_aggregate import ADOPTION, AGGREGATE_METRICS, EXPERIMENT_EXCLUDED, PLAUSIBILITY
+from pipeline_ops.engagement.checks_aggregate import (
+    ADOPTION, AGGREGATE_METRICS, EXPERIMENT_EXCLUDED, PER_USER, PLAUSIBILITY,
+)
 from pipeline_ops.engagement.checks_events import (
     DUPLICATE_RATE, EVENT_VOLUME, EVENTS_PRESENT, LATE_SHARE, QUARANTINE_SHARE,
 )
@@ -23,6 +25,7 @@ from pipeline_ops.engagement.checks_traffic import BOT_SHARE, DAY_WINDOW, TRAFFI
 from pipeline_ops.engagement.common import PIPELINE
 from pipeline_ops.landing.contract import CLICK_EVENT_TYPES, FEATURES
 from pipeline_ops.metrics.engagement import ACTIVITY_SCHEMA, AGGREGATE_SCHEMA, EVENTS_SCHEMA, SESSIONS_SCHEMA
+from pipeline_ops.quality.accuracy import settled_day_unchanged
 from pipeline_ops.quality.contracts import Range
 from pipeline_ops.quality.generic import contract, volume
 from pipeline_ops.quality.spec import AssetQuality
@@ -65,6 +68,8 @@ QUALITY: list[AssetQuality] = [
                              "time_in_app_min_per_user": Range(ge=0), "clicks_per_user": Range(ge=0),
                              "window_days_available": Range(ge=1, le=28)}),
             PLAUSIBILITY, EXPERIMENT_EXCLUDED,
+            settled_day_unchanged(AGGREGATE_SCHEMA.asset, amounts=("dau", "wau", "mau", *PER_USER[:3]),
+                                  points={c: 100.0 for c in ("d7_retention", *ADOPTION)}),
             volume(AGGREGATE_SCHEMA.asset, "dau", "row-count-drop", "dau_volume",
                    "daily active users (investor population)", ("row-count-drop", "bot-traffic", "experiment-traffic-leak")),
         ),

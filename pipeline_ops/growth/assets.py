@@ -19,19 +19,20 @@ from pipeline_ops.growth.staging import ASSETS as STAGING_ASSETS
 from pipeline_ops.lake.publish import now_utc, publish_frame
 from pipeline_ops.metrics.growth import AGGREGATE_SCHEMA, DAILY_SCHEMA, DEFINITION_VERSION
 from pipeline_ops.partitions import daily_partitions
-from pipeline_ops.resources.lake import LakeResource
+from pipeline_ops.resources.lake import LakeResource, LandingResource
 from pipeline_ops.staging.common import run_days
 
 _DEPS = [dg.AssetKey("stg_account_daily"), dg.AssetKey("stg_subscription_events_usd")]
 
 
-def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn, landing: LandingResource | None = None) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     store = lake.lake()
     frame = compute_fn(store.read("stg_account_daily", keys), store.read("stg_subscription_events_usd", keys), days)
     frame["definition_version"] = DEFINITION_VERSION
-    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION)
+    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION,
+                             audit_extra={"landing": landing.zone()} if landing else None)
 
 
 @dg.asset(
@@ -65,12 +66,13 @@ def growth_daily(context: AssetExecutionContext, lake: LakeResource) -> Iterator
         "that day: new, churned and net new accounts, net licence adds, active accounts, licences, MRR "
         "(end-of-day, USD/month at the day's rate), net new MRR (sum of the day's event deltas) and "
         "mrr_growth_pct = 100 x net_new_mrr_usd / (mrr_usd - net_new_mrr_usd), null when that start-of-day MRR "
-        "is 0. Fails closed on any missing input day. Re-run: replaces the day."
+        "is 0. Fails closed on any missing input day. Each run also recomputes the day published 3 days earlier "
+        "from landing (check accuracy_drift). Re-run: replaces the day."
     ),
     **pipeline_asset_args("growth_aggregate", kinds={"duckdb", "parquet"}),
 )
-def growth_aggregate(context: AssetExecutionContext, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
-    yield from _build(context, lake, AGGREGATE_SCHEMA, compute.growth_aggregate)
+def growth_aggregate(context: AssetExecutionContext, lake: LakeResource, landing: LandingResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    yield from _build(context, lake, AGGREGATE_SCHEMA, compute.growth_aggregate, landing)
 
 
 ASSETS = [*STAGING_ASSETS, growth_daily, growth_aggregate]

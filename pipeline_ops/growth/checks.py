@@ -25,10 +25,12 @@ whatever ran last), and records a new result for that partition.
 | | plausibility | impossible investor figures, stock-flow identity broken | ERROR |
 | | growth_volume | active accounts, licences or MRR moving overnight | 10 % WARN, 25 % ERROR |
 | | experiment_excluded | experiment-excluded traffic in investor counts | any difference: ERROR |
+| | accuracy_drift | the day published 3 days ago, recomputed from landing now, differs | 0.5 pp / 0.5 %: ERROR on that day, never blocks |
 """
 
 from __future__ import annotations
 
+from pipeline_ops.growth.accuracy import GROWTH_ACCURACY_DRIFT
 from pipeline_ops.growth.checks_accounts import ACCOUNTS_COMPLETE, DUPLICATE_ACCOUNTS
 from pipeline_ops.growth.checks_common import stock_change
 from pipeline_ops.growth.checks_events import DUPLICATE_EVENTS, EVENTS_PLAUSIBLE
@@ -102,7 +104,7 @@ QUALITY: list[AssetQuality] = [
         AGGREGATE_SCHEMA.asset, "growth_aggregate", schema=AGGREGATE_SCHEMA,
         checks=(
             one_row_per_day(contract(AGGREGATE_SCHEMA, SCHEMA)),
-            AGGREGATE_PLAUSIBILITY, GROWTH_VOLUME, EXPERIMENT_EXCLUDED,
+            AGGREGATE_PLAUSIBILITY, GROWTH_VOLUME, EXPERIMENT_EXCLUDED, GROWTH_ACCURACY_DRIFT,
         ),
         metrics={"active_accounts": "sum(active_accounts)", "licences": "sum(licences)", "mrr_usd": "sum(mrr_usd)",
                  "new_accounts": "sum(new_accounts)", "churned_accounts": "sum(churned_accounts)"},

@@ -48,6 +48,25 @@ _RULES = """## Time zones and dates
 - Snapshots (`accounts`, `experiment_assignments`) describe the end of the UTC day (23:59:59Z) and
   contain every row, not only the rows that changed.
 
+## Experiment assignments: day D also reads D-1
+
+`stg_experiment_assignments` for day D reads the folders `experiment_assignments/date=D` and
+`experiment_assignments/date=D-1` (a run over D..E reads D-1..E). A unit that is in D-1's snapshot
+but in no experiment of its `unit_type` in D's left during D (e.g. a churned account): it keeps its
+D-1 assignment (experiment, variant, `exclude_from_investor`) for day D only, flagged `in_snapshot =
+false`, so its last day stays in its experiment and, when flagged, out of investor numbers. A unit
+in D's snapshot has the assignment of D's snapshot for the whole day.
+
+D-1's folder is required: when it is missing the run fails naming it. Two exceptions, where the
+history starts:
+
+- D is `processing.partitions_start` (2025-01-01 by default): D-1 is read if present, not required.
+- The landing zone has no `experiment_assignments` folder before D at all (its assignments start on
+  D, after `partitions_start`): D builds from D's snapshot alone. Units that left during D are then
+  not known and count as unassigned on D (no experiment, not excluded from investor numbers).
+
+As soon as any earlier `experiment_assignments` folder exists, D-1 is required again.
+
 ## Late and duplicate click events
 
 `click_events` folders are the UTC day an event was *delivered* (its Kafka append time,
@@ -66,6 +85,24 @@ folder date. Consequences:
   them. A day with no deliveries has an empty part file.
 - Some traffic is automated: bots identify in `user_agent` (`bot`, `crawler`, `spider`,
   `HeadlessChrome`) or only by behaviour (hundreds of events an hour from one user).
+
+What pipeline_ops does with such lines (`stg_click_events`, rules in
+`pipeline_ops/engagement/rules.py`, bot rules version `2025.1`):
+
+- An *impossible* timestamp: both timestamps parse (ISO-8601 with a zone) but `event_ts` is more
+  than 5 minutes after `received_ts` (`event_ts > received_ts + 5 min`), or `event_ts` is before
+  `2000-01-01T00:00:00Z`. The line is set aside to the lake table `quarantine_click_events`
+  (reason `impossible_ts`), counted on its delivery folder's day, and never counted in a metric.
+  A timestamp without a zone, or missing, is `unparsable_ts` instead.
+- A bot user agent: `user_agent` matches `bot|crawler|spider|headless` (case-insensitive, anywhere
+  in the string); that event is dropped.
+- A bot by rate: a user with more than 300 events in some 60-minute window (sliding, within one UTC
+  day of `event_ts`) is a bot for that whole UTC day; all of the user's events of that day are
+  dropped. Only events that passed the rules before it count towards the 300 (not set aside, not a
+  repeat delivery, at most `processing.lateness_hours` (48) late, no bot user agent).
+
+Bot events are left out of every engagement output (sessions, user activity, the engagement
+aggregate) for the UTC day of their `event_ts`.
 
 ## Monthly sources
 

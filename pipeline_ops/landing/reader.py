@@ -65,6 +65,13 @@ class LandingZone:
             raise LandingError(f"empty landing partition: {folder} has no files matching {src.file_glob!r}")
         return found
 
+    def first_day(self, source_name: str) -> dt.date | None:
+        """The earliest `date=` folder of a source (None when it has none): where its history starts."""
+        src = source(source_name)
+        folders = self.fs.glob(self.path(src.name, "date=*")) if self.fs.isdir(self.path(src.name)) else []
+        days = sorted(f.rsplit("date=", 1)[1][:10] for f in folders)
+        return dt.date.fromisoformat(days[0]) if days else None
+
     def read(self, source_name: str, days: Iterable[dt.date], required: bool = True) -> pd.DataFrame:
         """All rows of `source_name` for `days`, typed per the contract, with a `_file` column."""
         src = source(source_name)

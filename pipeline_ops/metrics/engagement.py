@@ -21,7 +21,11 @@ DEFINITION_VERSION = "engagement/1.0"
 EVENTS, SESSIONS, ACTIVITY, AGG = "stg_click_events", "stg_sessions", "stg_user_activity_daily", "engagement_aggregate"
 QUARANTINE = "quarantine_click_events"
 QUARANTINE_LINE_CHARS = 2000  # raw_line keeps this many characters; raw_line_chars says how long the line was
-_EXCL = "activity rows with exclude_from_investor (user or account in an excluded experiment that day); bots; duplicates; events delivered > 48 h late"
+# Bot rules: pipeline_ops/engagement/rules.py BOT_RULES (2025.1), applied in engagement/clean.py classify_events.
+_EXCL = ("activity rows with exclude_from_investor (user or account in an excluded experiment that day); bots (an "
+         "event whose user_agent matches bot|crawler|spider|headless, any case; all events of a user on a UTC day with "
+         "> 300 of them in some 60 min); duplicates; events delivered > 48 h late; impossible timestamps (event_ts > "
+         "received_ts + 5 min, or before 2000-01-01)")
 _DAU = "dau (null when 0)"
 
 
@@ -75,7 +79,8 @@ QUARANTINE_SCHEMA = OutputSchema(
     asset=QUARANTINE,
     grain="one row per set-aside landing line, partitioned by the UTC day of the delivery folder it was read from",
     fields=(
-        Field("reason", "string", "malformed, missing_event_id, missing_user_id, unparsable_ts or impossible_ts"),
+        Field("reason", "string", "malformed, missing_event_id, missing_user_id, unparsable_ts or impossible_ts "
+              "(event_ts > received_ts + 5 min, or event_ts before 2000-01-01T00:00:00Z)"),
         Field("detail", "string", "the rule the line broke, with its timestamps where they are the problem"),
         Field("source_file", "string", "landing file the line was read from"),
         Field("raw_line", "string", f"the line as delivered, first {QUARANTINE_LINE_CHARS:,} characters"),

@@ -15,6 +15,9 @@ DAILY = "growth_daily"
 AGG = "growth_aggregate"
 _EXCL = "accounts with exclude_from_investor on the day (their assignment in effect that day)"
 _ARM = "per (experiment_id, variant); unassigned accounts in the row experiment_id = variant = 'none'"
+# FX: flows at the rate of the event's own UTC day, stocks at the snapshot day's (growth/transform.py, attach_rate).
+_EV_RATE = "x usd_per_unit of the event's currency on the event's own UTC day (the day of event_ts, = its folder day)"
+_SNAP_RATE = "x usd_per_unit of the account's currency on the snapshot day"
 
 _COMMON = [
     ("new_accounts", "Accounts won that day.", "count of 'new' events", "accounts"),
@@ -23,22 +26,22 @@ _COMMON = [
     ("net_licence_adds", "Seats added minus seats removed.", "sum of licences_after - licences_before over all events", "seats"),
     ("active_accounts", "Paying accounts at the end of the day.", "accounts with status active and licences > 0", "accounts"),
     ("licences", "Seats of the active accounts.", "sum of licences of active accounts", "seats"),
-    ("mrr_usd", "Monthly recurring revenue at the end of the day.", "sum of active accounts' mrr x the day's rate", "USD/month"),
-    ("net_new_mrr_usd", "Change in MRR from the day's events.", "sum of (mrr_after - mrr_before) x the day's rate over all events", "USD/month"),
+    ("mrr_usd", "Monthly recurring revenue at the end of the day.", f"sum of active accounts' mrr {_SNAP_RATE}", "USD/month"),
+    ("net_new_mrr_usd", "Change in MRR from the day's events.", f"sum of (mrr_after - mrr_before) {_EV_RATE}, over all events", "USD/month"),
 ]
 _DAILY_ONLY = [
-    ("new_mrr_usd", "MRR won with new accounts.", "sum of mrr_after - mrr_before of 'new' events", "USD/month"),
-    ("expansion_mrr_usd", "MRR added by existing accounts.", "sum of positive mrr deltas of upgrade, licence_change, renewal", "USD/month"),
+    ("new_mrr_usd", "MRR won with new accounts.", f"sum of (mrr_after - mrr_before) {_EV_RATE}, over 'new' events", "USD/month"),
+    ("expansion_mrr_usd", "MRR added by existing accounts.", "sum of positive (mrr_after - mrr_before) x the event's-day rate of upgrade, licence_change, renewal events", "USD/month"),
     ("contraction_mrr_usd", "MRR lost by existing accounts, as a positive number.",
-     "- sum of negative mrr deltas of downgrade, licence_change, renewal", "USD/month"),
-    ("churned_mrr_usd", "MRR lost with churned accounts, as a positive number.", "sum of mrr_before of 'churn' events", "USD/month"),
+     "- sum of negative (mrr_after - mrr_before) x the event's-day rate of downgrade, licence_change, renewal events", "USD/month"),
+    ("churned_mrr_usd", "MRR lost with churned accounts, as a positive number.", "sum of mrr_before x the event's-day rate of 'churn' events", "USD/month"),
 ]
 
 METRICS = [
     *[Metric(n, DAILY, d, num, unit=u, exclusions="none (all accounts); " + _ARM) for n, d, num, u in _COMMON + _DAILY_ONLY],
     *[Metric(n, AGG, d, num, unit=u, exclusions=_EXCL) for n, d, num, u in _COMMON],
     Metric("mrr_growth_pct", AGG, "MRR growth of the day.", "100 x net_new_mrr_usd",
-           "mrr_usd - net_new_mrr_usd (start-of-day MRR; null when 0)", unit="percent", exclusions=_EXCL),
+           "mrr_usd - net_new_mrr_usd (start-of-day MRR, both at the day's rates; null when 0)", unit="percent", exclusions=_EXCL),
 ]
 
 _V = Field("definition_version", "string", "metric definition version, e.g. growth/1.0")

@@ -41,7 +41,12 @@ METRICS = [
     Metric("billed_revenue_usd", UNIT, "Net revenue billed to the account that day.",
            "sum of invoice amount_usd - sum of refund amount_usd issued that day (deduplicated by invoice_id)", unit="USD"),
     Metric("allocated_cost_usd", UNIT, "The account's share of the day's total cost, by licences.",
-           "total_cost_usd(day) x account licences", "total licences of all active accounts that day (0 when none)", unit="USD"),
+           "total_cost_usd(day) x account licences, where total_cost_usd(day) = expenses_usd + salaries_usd of the day "
+           "(whole company): every expense line booked that day (expense_date = the day) plus each team's monthly "
+           "salaries amount / days in that month, every line in USD at the day's rate of its currency; 0 for an "
+           "account not active that day",
+           "total licences of all active accounts that day, experiment-excluded ones included (so the day's "
+           "allocations add up to total_cost_usd; allocated_cost_usd is 0 when this is 0)", unit="USD"),
     Metric("profit_usd", UNIT, "What the account earned after its cost share.", "revenue_usd - allocated_cost_usd", unit="USD"),
     Metric("profit_per_licence_usd", UNIT, "Unit profit per seat.", "profit_usd", "licences (null when 0)", unit="USD/seat"),
     Metric("revenue_usd", AGG, "Net revenue earned (recognised) that day, for investors.", _RECOGNISED,

@@ -23,14 +23,14 @@ from pipeline_ops.config import current_config
 from pipeline_ops.profit import compute, recognition
 from pipeline_ops.profit.schemas import RECOGNISED_USD, REVENUE_USD
 from pipeline_ops.profit.staging import ASSETS as STAGING_ASSETS
-from pipeline_ops.resources.lake import LakeResource
+from pipeline_ops.resources.lake import LakeResource, LandingResource
 from pipeline_ops.staging.common import run_days
 
 _DEPS = [dg.AssetKey("stg_account_daily"), dg.AssetKey(REVENUE_USD.asset), dg.AssetKey(RECOGNISED_USD.asset),
          dg.AssetKey("stg_costs_usd")]
 
 
-def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_fn, landing: LandingResource | None = None) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     keys, days = run_days(context)
     store = lake.lake()
@@ -42,7 +42,8 @@ def _build(context: AssetExecutionContext, lake: LakeResource, schema, compute_f
     frame["definition_version"] = DEFINITION_VERSION
     incomplete = sorted({d.strftime("%Y-%m-%d") for d in frame.loc[~frame["recognition_complete"].astype(bool), "date"]})
     stats = {"recognition_complete": not incomplete, "recognition_incomplete_days": ", ".join(incomplete) or "none"}
-    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION, extra_metadata=stats)
+    yield from publish_frame(context, store, schema, frame, keys, started, DEFINITION_VERSION, extra_metadata=stats,
+                             audit_extra={"landing": landing.zone()} if landing else None)
 
 
 @dg.asset(
@@ -79,12 +80,13 @@ def profit_unit_level(context: AssetExecutionContext, lake: LakeResource) -> Ite
         "expenses, salaries (monthly payroll / days in month), profit = revenue - expenses - salaries, profit margin "
         "(null when revenue is 0), active accounts and licences (non-excluded), profit per account and per licence "
         "(null at 0), recognition_complete (false in the lake's first 31 days of revenue history). Fails closed on "
-        "any missing input day or FX rate. Re-run: replaces the day."
+        "any missing input day or FX rate. Each run also recomputes the day published 3 days earlier from landing "
+        "(check accuracy_drift). Re-run: replaces the day."
     ),
     **pipeline_asset_args("profit_aggregate", kinds={"duckdb", "parquet"}),
 )
-def profit_aggregate(context: AssetExecutionContext, lake: LakeResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
-    yield from _build(context, lake, AGGREGATE_SCHEMA, compute.profit_aggregate)
+def profit_aggregate(context: AssetExecutionContext, lake: LakeResource, landing: LandingResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+    yield from _build(context, lake, AGGREGATE_SCHEMA, compute.profit_aggregate, landing)
 
 
 ASSETS = [*STAGING_ASSETS, profit_unit_level, profit_aggregate]

@@ -19,6 +19,7 @@ it publishes). Runbook sections: runbooks/profit_aggregate.md and runbooks/profi
 | | margin_variance | margin moves > 10 points vs previous day and same weekday, beyond its noise | see checks_margin.py |
 | | ratios_defined | ratios NaN/inf, or not null exactly at a zero denominator | ERROR |
 | | experiment_excluded | experiment traffic in investor figures | ERROR |
+| | accuracy_drift | the day published 3 days ago, recomputed from landing now, differs | 0.5 pp / 0.5 %: ERROR on that day, never blocks |
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import replace
 
 from pipeline_ops.landing.contract import CURRENCIES, EXPENSE_CATEGORIES, PLANS, REGIONS, SALARY_TEAMS
 from pipeline_ops.metrics.profit import AGGREGATE_SCHEMA, UNIT_LEVEL_SCHEMA
+from pipeline_ops.profit.accuracy import PROFIT_ACCURACY_DRIFT
 from pipeline_ops.profit.checks_costs import COST_VOLUME
 from pipeline_ops.profit.checks_margin import MARGIN_VARIANCE
 from pipeline_ops.profit.checks_outputs import COST_ALLOCATION_BALANCED, EXPERIMENT_EXCLUDED, RATIOS_DEFINED
@@ -106,7 +108,7 @@ AGGREGATE = AssetQuality(
         _one_row_per_day(contract(AGGREGATE_SCHEMA, SCHEMA_SECTION, ranges={
             "refunds_usd": _MONEY, "expenses_usd": _MONEY, "salaries_usd": _MONEY,
             "active_accounts": Range(ge=0), "licences": Range(ge=0)})),
-        MARGIN_VARIANCE, RATIOS_DEFINED, EXPERIMENT_EXCLUDED,
+        MARGIN_VARIANCE, RATIOS_DEFINED, EXPERIMENT_EXCLUDED, PROFIT_ACCURACY_DRIFT,
     ),
     metrics={"profit_margin": "max(profit_margin)", "recognition_complete": "min(recognition_complete::INTEGER)",
              "revenue_usd": "sum(revenue_usd)", "profit_usd": "sum(profit_usd)",

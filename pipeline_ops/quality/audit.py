@@ -3,7 +3,8 @@
 `audit(...)` gets the staged Parquet of every partition of the run, computes each partition's
 profile in one DuckDB pass, then evaluates every check partition by partition in date order, so
 in a backfill day D's baseline already contains the run's earlier days (and leaves out those
-flagged). A check that raises does not pass silently: its outcome is an ERROR naming the
+flagged). A check with `lag_days` is evaluated for the published partition that many days
+before each audited one, unless the run rebuilds it. A check that raises does not pass silently: its outcome is an ERROR naming the
 exception, so a broken check is as visible as a broken partition.
 """
 
@@ -140,11 +141,15 @@ def audit(ctx: AuditContext, checks: Sequence[CheckDef], profiler) -> list[Check
     checks = [c for c in checks if c.phase == "staged"]
     for p in ctx.partitions:
         for check in checks:
+            target = ctx.previous_partition(p, check.lag_days) if check.lag_days else p
+            if check.lag_days and (target in ctx.staged or not ctx.lake.has_partition(check.asset, target)):
+                continue  # rebuilt by this very run, or never published: nothing to recompute against
             try:
-                outcome = check.evaluate(ctx, p)
+                outcome = check.evaluate(ctx, target)
             except Exception as exc:  # a broken check must be seen, never read as a pass
                 outcome = Outcome("error", f"check {check.name} could not run: {type(exc).__name__}: {exc}",
                                   observed={"traceback": traceback.format_exc(limit=3)[-1500:]})
-            ctx.profiles[p].flagged.update(outcome.flag_metrics)
-            results.append(CheckResult(check, p, outcome))
+            if not check.lag_days:
+                ctx.profiles[p].flagged.update(outcome.flag_metrics)
+            results.append(CheckResult(check, target, outcome))
     return results

@@ -69,6 +69,6 @@ def evaluation(result: CheckResult, pipeline_key: str) -> dg.AssetCheckEvaluatio
         metadata["sql"] = dg.MetadataValue.text(outcome.sql)
     return dg.AssetCheckEvaluation(
         asset_key=dg.AssetKey(check.asset.split("/")), check_name=check.name, passed=v.passed,
-        severity=dg.AssetCheckSeverity(v.severity), blocking=check.investor_path and enforcing(),
+        severity=dg.AssetCheckSeverity(v.severity), blocking=check.can_block and enforcing(),
         description=outcome.summary, metadata=metadata, partition=result.partition,
     )

@@ -72,7 +72,13 @@ def landing_contract(
         frames, problems, counts, sample = [], [], {}, []
         for path in files:
             with ctx.zone.fs.open(path, "rb") as fh:
-                frame = pl.read_csv(io.BytesIO(fh.read()), infer_schema=False)
+                raw = fh.read()
+            try:
+                frame = pl.read_csv(io.BytesIO(raw), infer_schema=False)
+            except pl.exceptions.PolarsError as exc:  # not parseable as CSV at all: name the file, not a traceback
+                problems.append(f"{path}: not a readable CSV ({type(exc).__name__}: {str(exc).splitlines()[0][:300]})")
+                counts[f"{path.rsplit('/', 1)[-1]} unreadable"] = 1
+                continue
             frames.append(frame)
             subset = [c for c in same_rows if c in frame.columns]
             result = validate(model(), frame.unique(subset=subset, keep="first", maintain_order=True) if subset else frame)
@@ -80,6 +86,8 @@ def landing_contract(
                 problems.append(f"{path}: " + "; ".join(f"{k} x{v}" for k, v in list(result.by_column_check.items())[:6]))
                 counts.update({f"{path.rsplit('/', 1)[-1]} {k}": v for k, v in result.by_column_check.items()})
                 sample += [{"_file": path, **r} for r in result.sample][: 20 - len(sample)]
+        if not frames:
+            return Outcome("error", " | ".join(problems)[:1500], {"files": files}, bound, failing_count=len(problems))
         rows = sum(f.height for f in frames)
         columns = list(frames[0].columns)
         profile = Profile(metrics={"rows": float(rows)}, schema={c: "VARCHAR" for c in columns})

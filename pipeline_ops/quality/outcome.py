@@ -8,6 +8,8 @@ Severity policy (written once, here):
 - On an experiment-only asset, ``error`` is reported as WARN and the partition is published:
   experiment readers get the data with the warning attached.
 - ``warn`` is always a WARN and never blocks.
+- A check about numbers already published (``blocks=False``: accuracy drift, a settled day
+  restated) reports ERROR on the investor path but never blocks: nothing is left to hold back.
 """
 
 from __future__ import annotations
@@ -70,10 +72,21 @@ class CheckDef:
     failure_modes: tuple[str, ...] = ()
     # "staged": runs on the asset's staged output; "landing": on the raw landing files, before reading.
     phase: Literal["staged", "landing"] = "staged"
+    # > 0: evaluated for the *published* partition this many days before each audited one (a later
+    # recomputation, e.g. accuracy drift).
+    lag_days: int = 0
+    # False for a check about numbers investors have already seen (a recomputation, a restatement of a
+    # settled day): holding back the publish protects nobody, the alert is the point.
+    blocks: bool = True
 
     @property
     def investor_path(self) -> bool:
         return self.asset not in EXPERIMENT_ONLY
+
+    @property
+    def can_block(self) -> bool:
+        """An ERROR of this check stops the publish (investor path, and about numbers not yet out)."""
+        return self.investor_path and self.blocks and not self.lag_days
 
 
 @dataclass(frozen=True)
@@ -97,5 +110,5 @@ def verdict(check: CheckDef, outcome: Outcome) -> Verdict:
     if outcome.level == "pass":
         return Verdict(True, "ERROR" if check.investor_path else "WARN", False)
     if outcome.level == "error" and check.investor_path:
-        return Verdict(False, "ERROR", enforcing())
+        return Verdict(False, "ERROR", check.can_block and enforcing())
     return Verdict(False, "WARN", False)

@@ -66,7 +66,7 @@ def stg_fx_rates(context: AssetExecutionContext, landing: LandingResource, lake:
         "(experiment_id, unit_type, unit_id), plus units that were in the previous day's snapshot and left "
         "during the day (e.g. churned accounts; in_snapshot = false) so their last day stays in the experiment "
         "and out of investor numbers when exclude_from_investor. Fails closed when the snapshot (or the "
-        "previous day's) is missing, a unit has conflicting arms in one experiment, or a unit is in more than "
+        "previous day's, unless the day is the first of the landing zone or of processing.partitions_start) is missing, a unit has conflicting arms in one experiment, or a unit is in more than "
         "one experiment of the same unit_type on a day (joins on the unit would fan out). Re-run: replaces the day."
     ),
     **pipeline_asset_args("growth_daily", kinds={"pandas", "parquet"}, section="experiment-assignment-mismatch"),
@@ -79,8 +79,11 @@ def stg_experiment_assignments(
     zone = landing.zone()
     yield from audit_landing_for(context, EXPERIMENT_ASSIGNMENTS.asset, zone, lake.lake(), days)
     before = days[0] - dt.timedelta(days=1)
-    # The day before the first partition has no snapshot by construction; any later one must exist.
-    previous = zone.read("experiment_assignments", [before], required=before >= current_config().processing.partitions_start)
+    # D needs D-1's snapshot (units that left during D keep D-1's arm), except where history starts: before
+    # partitions_start, or the landing zone's first day (then units that left during D are not known).
+    first = zone.first_day("experiment_assignments")
+    required = before >= current_config().processing.partitions_start and (first is None or before >= first)
+    previous = zone.read("experiment_assignments", [before], required=required)
     frame, stats = stage_assignments(pd.concat([previous, zone.read("experiment_assignments", days)], ignore_index=True), days)
     frame["definition_version"] = DEFINITION_VERSION
     yield from publish_frame(context, lake.lake(), EXPERIMENT_ASSIGNMENTS, frame, keys, started, DEFINITION_VERSION,

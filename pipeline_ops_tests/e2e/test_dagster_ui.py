@@ -155,7 +155,10 @@ def test_every_output_lists_its_checks_with_a_result_per_partition(dagster_dev, 
         node = graphql(port, CHECKS, {"path": [asset]})["assetNodes"][0]
         listed = {c["name"] for c in node["assetChecksOrError"]["checks"]}
         assert listed == {c.name for c in quality_of(asset).checks}, asset
-        for name in sorted(listed):
+        lagged = {c.name for c in quality_of(asset).checks if c.lag_days}
+        # A later recomputation (accuracy_drift) judges days published before a run, never the days
+        # the backfill builds itself; tests/quality/test_accuracy.py covers it.
+        for name in sorted(listed - lagged):
             for day in dagster_dev["days"]:
                 runs = graphql(port, EXECUTIONS, {"path": [asset], "name": name, "partition": day})
                 latest = runs["assetCheckExecutions"]

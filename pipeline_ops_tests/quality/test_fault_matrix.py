@@ -61,8 +61,7 @@ def test_clean_control_day_passes_every_check(matrix):
     assert daily | arrivals <= obs.ran, sorted((daily | arrivals) - obs.ran)
 
 
-# Known failure at the end of this session (issue 8 stays open for it): the click row drop is caught
-# by event_volume, but stg_click_events.bot_share also fires (it reads fewer events per user as bots). strict: the test fails as soon as they are caught, so this list shrinks.
+# Faults no check catches yet, with why (strict: the test fails as soon as one is caught, so the list shrinks).
 KNOWN_MISSES: set[str] = set()
 
 
@@ -70,11 +69,7 @@ KNOWN_MISSES: set[str] = set()
     pytest.param(n, marks=pytest.mark.xfail(strict=True, reason="known miss, see KNOWN_MISSES"))
     if n in KNOWN_MISSES else n for n in fm.MATRIX_FAULTS])
 def test_fault_fails_its_checks_and_no_other(matrix, name, tmp_path, monkeypatch):
-    from pipeline_ops.generate.faults import PENDING_CHECKS
-
     fault = CATALOGUE[name]
-    if set(fault.detected_by) & PENDING_CHECKS:
-        pytest.skip(f"{name}: its check is not built yet ({sorted(set(fault.detected_by) & PENDING_CHECKS)})")
     day = fm.LAST - dt.timedelta(days=fault.lag_days)
     if fault.kind == "data":
         (landing, seconds) = fm.timed(fm.faulty_landing, matrix.clean, tmp_path / "landing", fault, day)

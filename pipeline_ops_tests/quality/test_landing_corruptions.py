@@ -75,6 +75,8 @@ CASES = {
     "int-widened-headcount": ("salaries", "salaries.csv", lambda t: _edit_column(t, "headcount", 0, "2.0"), ["headcount"]),
     "truncated-line": ("expenses", "expenses.csv", _truncate_last_line, ["amount", "currency"]),
     "required-field-emptied": ("fx_rates", "fx_rates.csv", _empty_eur_rate, ["usd_per_unit"]),
+    # a decimal comma unquoted: the row has one field more than the header, so the file is not CSV any more
+    "ragged-row": ("expenses", "expenses.csv", lambda t: _edit_column(t, "amount", 1, "12,50"), ["not a readable CSV"]),
     "bool-as-word": ("experiment_assignments", "assignments.csv",
                      lambda t: _edit_column(t, "exclude_from_investor", 0, "yes"), ["exclude_from_investor"]),
 }

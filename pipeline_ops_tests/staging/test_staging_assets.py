@@ -101,3 +101,15 @@ def test_conflicting_arms_in_one_experiment_fail(zone, tmp_path):
 def test_missing_previous_snapshot_fails(zone, tmp_path):
     zone.remove("experiment_assignments", D0)
     assert "experiment_assignments/date=2025-03-01 does not exist" in step_errors(run(zone, tmp_path))
+
+
+def test_the_landing_zones_first_day_builds_without_the_day_before(zone, tmp_path):
+    from pipeline_ops_tests.fixtures.profit_growth_scenario import D_PREV
+
+    zone.remove("experiment_assignments", D_PREV)
+    zone.remove("experiment_assignments", D0)  # the zone's assignments now start at D1, after partitions_start
+    result = run(zone, tmp_path)
+    assert result.success, step_errors(result)
+    got = Lake(str(tmp_path / "lake")).read("stg_experiment_assignments", [D1])
+    # D1's snapshot alone: acc_2 (its duplicate row dropped) and usr_1; acc_3, which left during D1, is not known
+    assert sorted(got["unit_id"]) == ["acc_2", "usr_1"] and got["in_snapshot"].all()

@@ -22,11 +22,8 @@ import datetime as dt
 from pipeline_ops.generate.faults import catalogue, engagement, growth, landing, profit
 from pipeline_ops.generate.faults.base import EMPTY_DELIVERY, Fault, FaultContext, Frames, Kind
 
-# Checks the catalogue expects that are not built yet (issue 8: the recomputation three days later).
-# Faults detected only by these are listed by `pipeline-ops faults` but skipped by the fault matrix.
-PENDING_CHECKS = frozenset({"profit_aggregate.accuracy_drift", "growth_aggregate.accuracy_drift"})
 
-__all__ = ["CATALOGUE", "PENDING_CHECKS", "EMPTY_DELIVERY", "FAULTS", "Fault", "FaultContext", "Frames", "Kind", "parse_fault"]
+__all__ = ["CATALOGUE", "EMPTY_DELIVERY", "FAULTS", "Fault", "FaultContext", "Frames", "Kind", "parse_fault"]
 
 
 def _index(entries: list[Fault]) -> dict[str, Fault]:

@@ -147,7 +147,9 @@ FAULTS = [
     Fault("accounts_restated", "the day's snapshot is re-delivered later with 5 % of the active accounts (at least "
           "three) at twice their seats and MRR; caught when the day is recomputed 3 days later", ("accounts",),
           _accounts_restated, failure_mode="accuracy-drift", runbook=_G,
-          detected_by=("growth_aggregate.accuracy_drift",), lag_days=3),
+          detected_by=("growth_aggregate.accuracy_drift",), lag_days=3,
+          # profit_aggregate publishes the day's active accounts and licences too: they drifted as well.
+          may_also_fail=("profit_aggregate.accuracy_drift",)),
     Fault("impossible_growth", "churn events for 3 % of the active accounts (at least one) that the same day's "
           "snapshot still shows active with their seats", ("subscription_events",), _impossible_growth,
           failure_mode="impossible-growth-counts", runbook=_G, reads=("accounts",),
