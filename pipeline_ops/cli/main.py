@@ -20,6 +20,7 @@ COMMAND_MODULES = [
     "pipeline_ops.cli.docs",
     "pipeline_ops.cli.lake",
     "pipeline_ops.cli.oncall",
+    "pipeline_ops.cli.incidents",
 ]
 
 

@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from pipeline_ops.config.oncall import OnCallConfig
 from pipeline_ops.config.quality import QualityConfig
+from pipeline_ops.config.alerting import AlertingConfig
 
 SLUG = r"^[a-z][a-z0-9_]*$"
 
@@ -131,6 +132,7 @@ class PipelineOpsConfig(StrictModel):
     pipelines: list[Pipeline] = Field(min_length=1)
     oncall: OnCallConfig | None = None
     quality: QualityConfig = QualityConfig()
+    alerting: AlertingConfig = AlertingConfig()
 
     def member(self, member_id: str) -> Member:
         return next(m for m in self.team.members if m.id == member_id)

@@ -1,0 +1,131 @@
+"""Which notifications are due now, for every incident: the grouping wait, silences, business-hours
+holding, the escalation ladder, acknowledgements and resolves.
+
+- Nothing is sent before `grouping_wait` has passed since the incident opened, so a burst from one
+  root cause goes out as one notification; an incident that resolves within it is never sent.
+- A silenced incident is recorded, not sent; when its silence ends while it is still open, it is.
+- `page`: ladder step N is due at its time (oncall.escalation.ladder, counted from the first page);
+  the recipient is resolved when the step fires, so a ladder that crosses a handoff pages the new
+  on-call; a step that resolves to nobody new is skipped at once. An acknowledged incident climbs
+  no further. `chat`: one message to the chat channels; `hold`: nothing until the opening.
+- Acknowledge and resolve go to every channel that got the trigger, once (the outbox keeps them
+  after it: a resolve never overtakes its trigger).
+Every notification has a stable idempotency key, so planning the same step twice enqueues it once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from pipeline_ops.alerting.incident import Incident
+from pipeline_ops.alerting.lineage import Lineage
+from pipeline_ops.alerting.message import render
+from pipeline_ops.alerting.notification import Notification
+from pipeline_ops.alerting.routing import Route, route
+from pipeline_ops.alerting.silences import Silence, silenced_by
+from pipeline_ops.oncall.engine import OnCallEngine
+from pipeline_ops.oncall.escalation import ladder
+
+
+@dataclass(frozen=True)
+class DispatchSettings:
+    grouping_wait: dt.timedelta
+    page_channels: tuple[str, ...]
+    chat_channels: tuple[str, ...]
+    ui_base_url: str
+
+
+def plan(incidents: Sequence[Incident], engine: OnCallEngine, lineage: Lineage, silences: list[Silence],
+         settings: DispatchSettings, now: dt.datetime) -> list[Notification]:
+    """The notifications due at `now` (incident state updated to remember them)."""
+    out: list[Notification] = []
+    for inc in incidents:
+        out.extend(_plan_one(inc, engine, lineage, silences, settings, now))
+    return out
+
+
+def _plan_one(inc, engine, lineage, silences, settings, now) -> list[Notification]:
+    if inc.status == "resolved":
+        return _closing(inc, "resolve", engine, lineage, settings, now) if not inc.resolve_sent and inc.channels_told else []
+    if now < inc.opened_at + settings.grouping_wait:
+        return []
+    silence = silenced_by(inc, silences, now)
+    if silence is not None:
+        if inc.silenced_by != silence.id:
+            inc.silenced_by = silence.id
+            inc.note(now, f"silenced by {silence.id} ({silence.reason}, set by {silence.created_by}, until {silence.ends_at:%Y-%m-%d %H:%M}Z): recorded, not sent")
+        return []
+    inc.silenced_by = None
+    r = route(engine, lineage, inc, now)
+    if inc.status == "acknowledged":
+        return _closing(inc, "acknowledge", engine, lineage, settings, now) if not inc.ack_sent and inc.channels_told else []
+    if r.mode == "hold":
+        if inc.held_until != r.deliver_at:
+            inc.held_until = r.deliver_at
+            inc.note(now, r.reason)
+        return []
+    if r.mode == "chat":
+        return [] if inc.notified_at else _send(inc, r, 0, None, "chat: " + r.reason, settings.chat_channels,
+                                                engine, lineage, settings, now)
+    return _escalate(inc, r, engine, lineage, settings, now)
+
+
+def _escalate(inc: Incident, r: Route, engine, lineage, settings, now) -> list[Notification]:
+    out = []
+    start = inc.notified_at or now
+    for page in ladder(engine, r.pipeline, start):
+        if page.step in inc.steps_sent:
+            continue
+        if page.who is None:
+            inc.steps_sent.append(page.step)
+            inc.note(now, f"escalation step {page.step} ({page.target}) skipped: {page.note}")
+            continue
+        if page.at is None or page.at > now:
+            break  # later steps count from this one: not due yet
+        why = _why(engine, page, r)
+        out += _send(inc, r, page.step, page.who, why, settings.page_channels, engine, lineage, settings, now)
+        inc.steps_sent.append(page.step)
+    return out
+
+
+def _why(engine: OnCallEngine, page, r: Route) -> str:
+    a = engine.who(page.at)
+    role = {"primary": "primary on call", "backup": "backup on call", "incident_commander": f"incident commander "
+            f"(secondary owner of {r.pipeline})"}.get(page.target, page.target.replace("_", " "))
+    week = f"rotation week {a.week}" if a.week else "rotation"
+    extra = f"; holiday promotion: {a.holiday}" if a.holiday and page.target in ("primary", "backup") else ""
+    trace = f"; {a.trace[-1]}" if a.trace and page.target in ("primary", "backup") else ""
+    step = "first page" if page.step == 0 else f"escalation step {page.step}, unacknowledged"
+    return f"{engine.label(page.who)} as {role}, {week}{extra}{trace} ({step}; {r.reason})"
+
+
+def _send(inc, r: Route, step: int, who: str | None, why: str, channels: Sequence[str], engine, lineage, settings,
+          now, action: str = "trigger") -> list[Notification]:
+    investor = {p.key for p in engine.cfg.pipelines if p.audience == "investor"}
+    title, text, fields, links = render(inc, lineage, r.severity, r.pipeline, why, settings.ui_base_url, investor)
+    address = engine.cfg.member(who).email if who else None
+    out = []
+    for ch in channels:
+        out.append(Notification(
+            key=f"{inc.id}|{action}|{step}|{ch}", incident_id=inc.id, action=action, channel=ch,  # type: ignore[arg-type]
+            severity=r.severity, title=title, text=text, dedup_key=inc.id, recipient=who, recipient_address=address,  # type: ignore[arg-type]
+            fields={**fields, "step": step}, links=links, created_at=now))
+        if ch not in inc.channels_told:
+            inc.channels_told.append(ch)
+    if inc.notified_at is None:
+        inc.notified_at = now
+    inc.note(now, f"{action} step {step} to {', '.join(channels)}: {why}")
+    return out
+
+
+def _closing(inc: Incident, action: str, engine, lineage, settings, now) -> list[Notification]:
+    r = route(engine, lineage, inc, now)
+    why = inc.resolution if action == "resolve" else f"acknowledged by {inc.acknowledged_by}"
+    out = _send(inc, r, 0, None, why or action, list(inc.channels_told), engine, lineage, settings, now, action)
+    if action == "resolve":
+        inc.resolve_sent = True
+    else:
+        inc.ack_sent = True
+    return out

@@ -1,0 +1,167 @@
+"""Read what is new in the Dagster instance since the last tick, as `Signal`s (the sensors' input).
+
+- Check evaluations, per check key (`get_asset_check_execution_history`: newest first, paged back
+  to the last id seen): FAILED -> a failing signal, SUCCEEDED -> a recovery. Landing arrival checks
+  are asset checks too, so a late source arrives here.
+- Run failures (`fetch_run_status_changes(RUN_FAILURE)`, ascending from the cursor): one signal
+  per asset the run planned to build and did not (the failed step's asset and those skipped after it).
+- Freshness (`get_freshness_state_records`): a change to FAIL (ERROR) or WARN (WARN) is failing,
+  back to PASS a recovery.
+- Materializations of assets with a run failure seen (`fetch_materializations` after the cursor):
+  a recovery of that failure.
+A first tick (no cursor) reads only the latest evaluation per check and partition: the current
+state, not the whole history. The work per tick is bounded by `limit` per query.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+import dagster as dg
+
+from pipeline_ops.alerting.signals import Signal
+
+_CHECK_DETAIL_KEYS = ("runbook", "owners", "observed", "bound", "sample", "failing_count", "sql", "dimension", "level")
+
+
+@dataclass
+class Cursor:
+    checks: dict[str, int] = field(default_factory=dict)  # check key -> last execution id seen
+    runs: str | None = None  # fetch_run_status_changes cursor
+    freshness: dict[str, str] = field(default_factory=dict)  # asset -> last state seen
+    built: dict[str, int] = field(default_factory=dict)  # asset with a run failure -> last storage id seen
+
+    @staticmethod
+    def load(text: str | None) -> "Cursor":
+        return Cursor(**json.loads(text)) if text else Cursor()
+
+    def dump(self) -> str:
+        return json.dumps(self.__dict__, sort_keys=True)
+
+
+def _plain(value: Any) -> Any:
+    return getattr(value, "value", value)
+
+
+def _ts(seconds: float) -> dt.datetime:
+    return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
+
+
+def check_signals(instance: dg.DagsterInstance, check_keys, cursor: Cursor, limit: int = 1000) -> list[Signal]:
+    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as S
+
+    out = []
+    for key in check_keys:
+        name = f"{key.asset_key.to_user_string()}.{key.name}"
+        last, first_tick = cursor.checks.get(name), name not in cursor.checks
+        records, page = [], None
+        while True:
+            batch = instance.event_log_storage.get_asset_check_execution_history(
+                key, limit=limit, cursor=page, status={S.SUCCEEDED, S.FAILED})
+            fresh = [r for r in batch if last is None or r.id > last]
+            records += fresh
+            if first_tick or len(fresh) < len(batch) or len(batch) < limit:
+                break
+            page = batch[-1].id
+        if first_tick:  # current state only: the newest record per partition
+            newest: dict[str | None, Any] = {}
+            for r in records:
+                newest.setdefault(r.partition, r)
+            records = list(newest.values())
+        if records:
+            cursor.checks[name] = max(r.id for r in records)
+        elif first_tick:
+            cursor.checks[name] = 0
+        out += [_check_signal(key, r) for r in sorted(records, key=lambda r: r.id)]
+    return out
+
+
+def _check_signal(key, record) -> Signal:
+    evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
+    meta = {k: _plain(v) for k, v in (getattr(evaluation, "metadata", None) or {}).items()}
+    failed = record.status.value == "FAILED"
+    severity = getattr(getattr(evaluation, "severity", None), "value", "ERROR")
+    return Signal("check", key.asset_key.to_user_string(), key.name, failed, _ts(record.create_timestamp),
+                  record.partition, "ERROR" if severity == "ERROR" else "WARN",
+                  str(getattr(evaluation, "description", "") or meta.get("summary", "")),
+                  {k: meta[k] for k in _CHECK_DETAIL_KEYS if k in meta}, record.run_id or "")
+
+
+def run_failure_signals(instance: dg.DagsterInstance, cursor: Cursor, limit: int = 200) -> list[Signal]:
+    result = instance.fetch_run_status_changes(dg.DagsterEventType.RUN_FAILURE, limit=limit, cursor=cursor.runs,
+                                               ascending=True)
+    cursor.runs = result.cursor or cursor.runs
+    out = []
+    for rec in result.records:
+        run = instance.get_run_by_id(rec.event_log_entry.run_id)
+        if run is None:
+            continue
+        planned = _keys_in_run(instance, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
+        built = _keys_in_run(instance, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)
+        tags = run.tags
+        partition = tags.get("dagster/partition") or (
+            f"{tags['dagster/asset_partition_range_start']}..{tags['dagster/asset_partition_range_end']}"
+            if "dagster/asset_partition_range_start" in tags else None)
+        error = _run_error(instance, run.run_id)
+        for key in sorted(planned - built, key=lambda k: k.to_user_string()):
+            asset = key.to_user_string()
+            out.append(Signal("run_failure", asset, "run_failure", True, _ts(rec.event_log_entry.timestamp), partition,
+                              "ERROR", f"run {run.run_id[:8]} ({run.job_name}) did not build {asset}: {error}",
+                              {"run_id": run.run_id, "job": run.job_name}, run.run_id))
+            cursor.built.setdefault(asset, _latest_storage_id(instance, key))
+    return out
+
+
+def _keys_in_run(instance, run_id: str, event_type) -> set[dg.AssetKey]:
+    records = instance.get_records_for_run(run_id, of_type=event_type).records
+    return {r.event_log_entry.dagster_event.asset_key for r in records}
+
+
+def _run_error(instance, run_id: str) -> str:
+    records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.STEP_FAILURE).records
+    for r in records:
+        error = r.event_log_entry.dagster_event.event_specific_data.error
+        while error is not None and error.cause is not None:  # the user's error is the innermost cause
+            error = error.cause
+        if error is not None:
+            return f"step {r.event_log_entry.step_key} failed: {error.message.strip()[:300]}"
+    return "the run failed before its steps (see the run in the UI)"
+
+
+def _latest_storage_id(instance, key: dg.AssetKey) -> int:
+    recs = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key), limit=1).records
+    return recs[0].storage_id if recs else 0
+
+
+def recovery_signals(instance: dg.DagsterInstance, cursor: Cursor, limit: int = 200) -> list[Signal]:
+    """Materializations after a run failure of the same asset: the build succeeded since."""
+    out = []
+    for asset, after in list(cursor.built.items()):
+        key = dg.AssetKey.from_user_string(asset)
+        recs = instance.fetch_materializations(dg.AssetRecordsFilter(asset_key=key, after_storage_id=after),
+                                               limit=limit, ascending=True).records
+        for r in recs:
+            out.append(Signal("materialized", asset, "materialized", False, _ts(r.timestamp), r.partition_key,
+                              summary=f"{asset} built by run {r.run_id[:8]}", source=r.run_id))
+        if recs:
+            cursor.built[asset] = recs[-1].storage_id
+    return out
+
+
+def freshness_signals(instance: dg.DagsterInstance, asset_keys, cursor: Cursor, now: dt.datetime) -> list[Signal]:
+    out = []
+    for key, rec in instance.get_freshness_state_records(list(asset_keys)).items():
+        asset, state = key.to_user_string(), rec.freshness_state.value
+        before = cursor.freshness.get(asset, "PASS")
+        cursor.freshness[asset] = state
+        if state == before or state in ("UNKNOWN", "NOT_APPLICABLE"):
+            continue
+        failing = state in ("FAIL", "WARN")
+        out.append(Signal("freshness", asset, "freshness", failing, rec.updated_at or now, None,
+                          "ERROR" if state == "FAIL" else "WARN",
+                          f"{asset} freshness {before} -> {state} (its FreshnessPolicy deadline)" if failing
+                          else f"{asset} is fresh again", {"state": state, "previous": before}))
+    return out

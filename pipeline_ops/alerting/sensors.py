@@ -1,0 +1,69 @@
+"""The Dagster side of alerting: one sensor and one resource, thin adapters over service.py.
+
+`pipeline_ops_alerts` ticks every 15 s (running by default, so `make run` alerts): it reads what
+is new in the instance (observe.py: check evaluations, run failures, freshness changes, builds
+that recover a failure), folds it into incidents, plans and delivers notifications. One sensor
+with one composite cursor, on purpose: incidents then have a single writer (the CLI only queues
+commands), and a burst's signals are grouped in one pass. The cursor is saved after the tick, so a
+tick that fails is read again (a repeat counts, it never pages twice: idempotent keys).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+
+import dagster as dg
+
+from pipeline_ops.alerting import db
+from pipeline_ops.alerting.lineage import from_asset_graph
+from pipeline_ops.alerting.observe import Cursor, check_signals, freshness_signals, recovery_signals, run_failure_signals
+from pipeline_ops.alerting.service import AlertService, utc_now
+
+
+class AlertingResource(dg.ConfigurableResource):
+    """Where incidents and the outbox live. Channel secrets are read from the environment
+    variables the config names (alerting.channels); none is stored in the resource."""
+
+    database_url: str | None = None  # default: PIPELINE_OPS_ALERTS_DB, the instance's PostgreSQL, or SQLite
+
+    def database(self, instance: dg.DagsterInstance | None = None):
+        url = self.database_url or db.default_url(instance)
+        return db.connect(url)
+
+
+def build_service(resource: AlertingResource, instance, asset_graph, clock=utc_now) -> tuple[AlertService, object]:
+    from pipeline_ops.alerting.channels import build_channels
+    from pipeline_ops.config import current_config
+    from pipeline_ops.oncall.load import engine_for
+
+    cfg = current_config()
+    built = build_channels(cfg.alerting.channels)
+    service = AlertService(resource.database(instance), engine_for(), from_asset_graph(asset_graph), cfg.alerting,
+                           built.channels, clock)
+    return service, built
+
+
+@dg.sensor(
+    name="pipeline_ops_alerts", minimum_interval_seconds=15, default_status=dg.DefaultSensorStatus.RUNNING,
+    description="Failed checks, failed runs, freshness and late landings -> incidents grouped by root cause -> "
+                "the on-call person, once (outbox). `pipeline-ops incidents` lists them.",
+)
+def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource) -> dg.SkipReason:
+    cursor = Cursor.load(context.cursor)
+    graph = context.repository_def.asset_graph
+    instance = context.instance
+    service, built = build_service(alerting, instance, graph)
+    signals = [*check_signals(instance, sorted(graph.asset_check_keys, key=str), cursor),
+               *run_failure_signals(instance, cursor), *recovery_signals(instance, cursor),
+               *freshness_signals(instance, graph.get_all_asset_keys(), cursor, utc_now())]
+    # Nothing a user's error message carried (a URL with a token) reaches a stored incident.
+    signals = [dataclasses.replace(s, summary=built.redactor.redact(s.summary),
+                                   details=json.loads(built.redactor.redact(json.dumps(s.details, default=str))))
+               for s in signals]
+    report = service.tick(signals)
+    for name, reason in built.skipped:
+        context.log.debug(f"alert channel {name} not configured: {reason}")
+    context.update_cursor(cursor.dump())
+    context.log.info(str(report))
+    return dg.SkipReason(str(report))

@@ -1,0 +1,89 @@
+"""One alerting tick, without Dagster: apply the CLI's commands and the new signals to the
+incidents, plan what is due, put it in the outbox, save, deliver.
+
+Crash safety: notifications are enqueued (idempotent keys) before the incidents are saved, so a
+tick that dies in between plans the same notifications again next time and the outbox keeps one
+of each; the outbox's notification log keeps a restart from sending twice. The sensor is the only
+writer of incidents (the CLI writes commands), so there is no lost update.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
+from pipeline_ops.alerting.dispatch import DispatchSettings, plan
+from pipeline_ops.alerting.grouping import Change, apply
+from pipeline_ops.alerting.incident import Incident
+from pipeline_ops.alerting.incidents_store import IncidentStore
+from pipeline_ops.alerting.lineage import Lineage
+from pipeline_ops.alerting.notification import Channel
+from pipeline_ops.alerting.outbox import DeliverySummary, Outbox
+from pipeline_ops.alerting.signals import Signal
+from pipeline_ops.alerting.silences import Silence
+from pipeline_ops.config.alerting import AlertingConfig
+from pipeline_ops.oncall.engine import OnCallEngine
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+@dataclass(frozen=True)
+class TickReport:
+    changes: list[Change]
+    enqueued: int
+    delivery: DeliverySummary
+
+    def __str__(self) -> str:
+        kinds: dict[str, int] = {}
+        for c in self.changes:
+            kinds[c.what] = kinds.get(c.what, 0) + 1
+        return f"incidents {kinds or 'unchanged'}; {self.enqueued} notification(s) enqueued; delivery: {self.delivery}"
+
+
+class AlertService:
+    def __init__(self, db: sa.Engine, oncall: OnCallEngine, lineage: Lineage, cfg: AlertingConfig,
+                 channels: Mapping[str, Channel], clock: Callable[[], dt.datetime] = utc_now):
+        self.store, self.outbox = IncidentStore(db), Outbox(db, clock=clock)
+        self.oncall, self.lineage, self.cfg, self.channels, self.clock = oncall, lineage, cfg, channels, clock
+
+    @property
+    def settings(self) -> DispatchSettings:
+        return DispatchSettings(dt.timedelta(seconds=self.cfg.grouping_wait_seconds), tuple(self.cfg.page),
+                                tuple(self.cfg.chat), self.cfg.ui_base_url)
+
+    def silences(self) -> list[Silence]:
+        configured = [Silence(**s.model_dump()) for s in self.cfg.silences]
+        return configured + self.store.silences()
+
+    def tick(self, signals: Iterable[Signal]) -> TickReport:
+        now = self.clock()
+        incidents = self.store.open_incidents() + self.store.unsent_resolved()
+        commands = self.store.pending_commands()
+        _apply_commands(incidents, commands)
+        changes = apply(signals, incidents, self.lineage)
+        notes = plan(incidents, self.oncall, self.lineage, self.silences(), self.settings, now)
+        enqueued = sum(self.outbox.enqueue(n) for n in notes)
+        self.store.save(incidents, now)
+        self.store.mark_applied([c["id"] for c in commands])
+        return TickReport(changes, enqueued, self.outbox.deliver(self.channels))
+
+
+def _apply_commands(incidents: list[Incident], commands: list[dict]) -> None:
+    by_id = {i.id: i for i in incidents}
+    for c in commands:
+        inc = by_id.get(c["incident_id"])
+        if inc is None or inc.status == "resolved":
+            continue
+        at = dt.datetime.fromisoformat(c["at"])
+        if c["action"] == "ack" and inc.status == "open":
+            inc.status, inc.acknowledged_at, inc.acknowledged_by = "acknowledged", at, c["by"]
+            inc.note(at, f"acknowledged by {c['by']}{': ' + c['reason'] if c['reason'] else ''}")
+        elif c["action"] == "resolve":
+            inc.status, inc.resolved_at, inc.resolution = "resolved", at, f"resolved by {c['by']}" + (
+                f": {c['reason']}" if c["reason"] else "")
+            inc.note(at, inc.resolution)
