@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
+import shlex
 from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -45,7 +46,9 @@ REQUIRED_SECTIONS = [
     "escalation",
 ]
 FAILURE_MODE_FIELDS = ["**Symptom:**", "**Blast radius:**", "**Confirm:**", "**Act:**", "**Escalate:**"]
-CLI_COMMANDS = {"sql", "tables", "oncall", "generate"}
+CLI_COMMANDS = {"sql", "tables", "oncall", "generate", "incidents", "silence"}
+# commands whose every quoted example must parse with the real argparse parser
+PARSED_COMMANDS = {"incidents", "silence"}
 # GitHub-style anchors equal to the heading text: lowercase, hyphens (underscores kept for source names)
 ANCHOR = re.compile(r"^[a-z0-9_]+(?:-[a-z0-9_]+)*$")
 SQL_COMMAND = re.compile(r'pipeline-ops sql\b[^"\n]*"((?:[^"\\]|\\.)*)"', re.S)
@@ -297,6 +300,39 @@ def test_commands_jobs_schedules_and_assets_exist():
         for key in re.findall(r"/assets/([a-z0-9_/]+?)(?:\?|`|\)|,|\s|$)", markdown):
             if key not in ASSET_KEYS:
                 problems.append(f"{path.name}: UI path to unknown asset {key}")
+    assert not problems, "\n".join(problems)
+
+
+def quoted_commands(markdown: str, commands: set[str]) -> list[str]:
+    """`pipeline-ops CMD ...` as written in an inline code span or a line of a fenced block."""
+    found, fenced = [], False
+    head = re.compile(rf"pipeline-ops (?:{'|'.join(sorted(commands))})\b")
+    for line in markdown.splitlines():
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+            continue
+        spans = [line] if fenced else re.findall(r"`([^`]+)`", line)
+        for span in spans:
+            match = head.search(span)
+            if match:
+                found.append(span[match.start():].strip())
+    return found
+
+
+def test_alert_commands_in_runbooks_parse():
+    """Every `pipeline-ops incidents|silence ...` a runbook quotes is accepted by the CLI's parser."""
+    from pipeline_ops.cli.main import build_parser
+
+    parser = build_parser()
+    commands = [(p.name, c) for p in all_runbook_files() for c in quoted_commands(text(p), PARSED_COMMANDS)]
+    assert len(commands) >= 10, f"expected the runbooks to quote the alert commands, found {commands}"
+    problems = []
+    for name, command in commands:
+        try:
+            argv = shlex.split(command, comments=True)[1:]
+            parser.parse_args(argv)
+        except (ValueError, SystemExit) as exc:
+            problems.append(f"{name}: does not parse ({exc}): {command}")
     assert not problems, "\n".join(problems)
 
 

@@ -9,6 +9,8 @@
   back to PASS a recovery.
 - Materializations of assets with a run failure seen (`fetch_materializations` after the cursor):
   a recovery of that failure.
+- Late landings: an open arrival alert whose folder has landed since is a recovery (the arrival
+  sensor reports each day once).
 A first tick (no cursor) reads only the latest evaluation per check and partition: the current
 state, not the whole history. The work per tick is bounded by `limit` per query.
 """
@@ -164,4 +166,22 @@ def freshness_signals(instance: dg.DagsterInstance, asset_keys, cursor: Cursor, 
                           "ERROR" if state == "FAIL" else "WARN",
                           f"{asset} freshness {before} -> {state} (its FreshnessPolicy deadline)" if failing
                           else f"{asset} is fresh again", {"state": state, "previous": before}))
+    return out
+
+
+def arrival_recoveries(zone, incidents, now: dt.datetime) -> list[Signal]:
+    """Late landings that have arrived since their arrival alert: a recovery each.
+
+    The arrival sensor records one result per day (Dagster keeps one runless evaluation per check
+    and partition), so the folder itself is looked at for every open `landing/<source>.arrived` alert.
+    """
+    out = []
+    for inc in incidents:
+        for a in inc.alerts.values():
+            if not (a.failing and a.name == "arrived" and a.asset.startswith("landing/") and a.partition):
+                continue
+            source = a.asset.split("/", 1)[1]
+            if zone.files(source, dt.date.fromisoformat(a.partition), required=False):
+                out.append(Signal("check", a.asset, "arrived", False, now, a.partition, "ERROR",
+                                  f"{a.asset} for {a.partition} has landed (after its due time)"))
     return out

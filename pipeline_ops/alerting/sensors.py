@@ -17,7 +17,10 @@ import dagster as dg
 
 from pipeline_ops.alerting import db
 from pipeline_ops.alerting.lineage import from_asset_graph
-from pipeline_ops.alerting.observe import Cursor, check_signals, freshness_signals, recovery_signals, run_failure_signals
+from pipeline_ops.alerting.observe import (
+    Cursor, arrival_recoveries, check_signals, freshness_signals, recovery_signals, run_failure_signals,
+)
+from pipeline_ops.resources.lake import LandingResource
 from pipeline_ops.alerting.service import AlertService, utc_now
 
 
@@ -49,14 +52,15 @@ def build_service(resource: AlertingResource, instance, asset_graph, clock=utc_n
     description="Failed checks, failed runs, freshness and late landings -> incidents grouped by root cause -> "
                 "the on-call person, once (outbox). `pipeline-ops incidents` lists them.",
 )
-def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource) -> dg.SkipReason:
+def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource, landing: LandingResource) -> dg.SkipReason:
     cursor = Cursor.load(context.cursor)
     graph = context.repository_def.asset_graph
     instance = context.instance
     service, built = build_service(alerting, instance, graph)
     signals = [*check_signals(instance, sorted(graph.asset_check_keys, key=str), cursor),
                *run_failure_signals(instance, cursor), *recovery_signals(instance, cursor),
-               *freshness_signals(instance, graph.get_all_asset_keys(), cursor, utc_now())]
+               *freshness_signals(instance, graph.get_all_asset_keys(), cursor, utc_now()),
+               *arrival_recoveries(landing.zone(), service.store.open_incidents(), utc_now())]
     # Nothing a user's error message carried (a URL with a token) reaches a stored incident.
     signals = [dataclasses.replace(s, summary=built.redactor.redact(s.summary),
                                    details=json.loads(built.redactor.redact(json.dumps(s.details, default=str))))

@@ -3,8 +3,10 @@
 `landing_arrival_sensor` (every minute) records, for each source, a result for each day whose
 folder has come due (`quality.arrivals`: ahead of the first SLA that needs it), so the on-call
 person hears "revenue has not landed" before the dashboard is late: ERROR when the folder is
-missing or empty at its due time; once it lands, a WARN saying it landed late and how late it was
-seen (a pass when it was there when due). The sensor's cursor holds the last day judged and the days still missing, so a
+missing or empty at its due time, a pass when it was there. Each day is reported once: Dagster
+keeps one runless evaluation per check and partition, so when a missing day lands later the
+sensor logs it and the alert sensor (alerting/observe.py) resolves the alert from the folder
+itself; running the check from the UI records the day's current state. The sensor's cursor holds the last day judged and the days still missing, so a
 restart neither re-judges history nor forgets a missing day. The same check can be run for any
 day from the UI (`arrival_checks`).
 """
@@ -93,11 +95,17 @@ def landing_arrival_sensor(context: dg.SensorEvaluationContext, landing: Landing
         still_missing = []
         for day in days_to_check(arrival, now, last, missing):
             evaluation = evaluate_arrival(zone, source, day, now, seen_missing=day in missing)
-            if evaluation.metadata["level"].value == "error":
+            late = evaluation.metadata["level"].value == "error"
+            if late:
                 still_missing.append(day.isoformat())
-                if day in missing:
-                    continue  # already reported; report again only when it lands
-            events.append(evaluation)
             last = max(last or day, day)
+            if day in missing:
+                # Reported once already: Dagster stores one runless evaluation per check and partition
+                # (a second raises a unique-constraint error), so a late landing is logged, and the
+                # alert sensor resolves the alert by looking at the folder itself.
+                if not late:
+                    context.log.info(f"landing/{source} [{day}] landed late: {evaluation.description}")
+                continue
+            events.append(evaluation)
         state[source] = {"last": last.isoformat() if last else None, "missing": still_missing}
     return dg.SensorResult(asset_events=events, cursor=json.dumps(state, sort_keys=True))

@@ -50,7 +50,8 @@ def _run(s, partition=D1):
 
 def _tick(s, cursor):
     ctx = dg.build_sensor_context(instance=s["instance"], cursor=cursor, definitions=s["defs"],
-                                  resources={"alerting": s["defs"].resources["alerting"]})
+                                  resources={"alerting": s["defs"].resources["alerting"],
+                                             "landing": s["defs"].resources["landing"]})
     result = alert_sensor(ctx)
     return ctx.cursor, result
 
