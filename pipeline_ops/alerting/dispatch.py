@@ -105,7 +105,10 @@ def _send(inc, r: Route, step: int, who: str | None, why: str, channels: Sequenc
           now, action: str = "trigger") -> list[Notification]:
     investor = {p.key for p in engine.cfg.pipelines if p.audience == "investor"}
     title, text, fields, links = render(inc, lineage, r.severity, r.pipeline, why, settings.ui_base_url, investor)
-    address = engine.cfg.member(who).email if who else None
+    if who and who not in inc.paged:
+        inc.paged.append(who)
+    # A closing notification (who is None) goes to everyone paged.
+    address = engine.cfg.member(who).email if who else ", ".join(engine.cfg.member(m).email for m in inc.paged) or None
     out = []
     for ch in channels:
         out.append(Notification(

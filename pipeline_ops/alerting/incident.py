@@ -49,6 +49,7 @@ class Incident:
     notified_at: dt.datetime | None = None  # first notification enqueued (after the grouping wait)
     steps_sent: list[int] = field(default_factory=list)  # escalation steps already enqueued
     channels_told: list[str] = field(default_factory=list)  # channels that got a trigger (they get the resolve)
+    paged: list[str] = field(default_factory=list)  # members paged so far (they are told of the ack and resolve)
     ack_sent: bool = False
     resolve_sent: bool = False
     held_until: dt.datetime | None = None  # chat held outside business hours

@@ -86,8 +86,9 @@ class EmailChannel(ChannelBase):
 
     def send(self, notification: Notification) -> DeliveryResult:
         """One SMTP session; see the module docstring for how its outcome maps to the result."""
-        recipients = ([notification.recipient_address] if notification.recipient_address
-                      else list(self.to))
+        # Several addresses (an acknowledge or resolve goes to everyone paged) come comma-separated.
+        named = [a.strip() for a in (notification.recipient_address or "").split(",") if a.strip()]
+        recipients = named or list(self.to)
         if not recipients:
             return self._finish(notification, DeliveryResult(
                 ok=False, permanent=True, detail="smtp: no recipient address and no default `to`"))
