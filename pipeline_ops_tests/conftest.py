@@ -1,6 +1,8 @@
 """One local Spark session (`local[2]`) shared by every Spark test of the run: the JVM starts once.
 
 Only tests that ask for the `spark` fixture start it; the rest of the suite never loads pyspark.
+Likewise `postgres_server` / `postgres_url` (pipeline_ops_tests/postgres.py): one throwaway
+PostgreSQL server for the run, started only when a test asks for it.
 """
 
 import os
@@ -13,6 +15,7 @@ os.environ["TZ"] = "UTC"
 time.tzset()
 
 from pipeline_ops.resources.spark import spark_config  # noqa: E402
+from pipeline_ops_tests.postgres import postgres_server, postgres_url  # noqa: E402,F401 (fixtures)
 
 
 @pytest.fixture(scope="session")

@@ -29,13 +29,22 @@ def default_url(instance=None) -> str:
 @cache
 def connect(url: str | None = None) -> sa.Engine:
     """One engine per URL (call `ensure_tables` after importing the stores that declare tables)."""
-    engine = sa.create_engine(url or default_url(), future=True)
+    engine = sa.create_engine(_with_driver(url or default_url()), future=True)
     if engine.dialect.name == "sqlite":
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):  # concurrent sensor ticks and CLI: wait, don't fail
             dbapi_conn.execute("PRAGMA journal_mode=WAL")
             dbapi_conn.execute("PRAGMA busy_timeout=10000")
     return engine
+
+
+def _with_driver(url: str) -> sa.URL:
+    """A bare `postgresql://` (as people write it, and Dagster's default) means psycopg2, the
+    driver dagster-postgres installs: SQLAlchemy 2.1 reads it as psycopg 3, not installed."""
+    parsed = sa.make_url(url)
+    if parsed.drivername == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg2")
+    return parsed
 
 
 def ensure_tables(engine: sa.Engine) -> None:

@@ -12,6 +12,7 @@ it publishes). Runbook sections: runbooks/profit_aggregate.md and runbooks/profi
 | | accounts_billed_complete | accounts due (renewals, sign-ups) without an invoice | min_completeness 99.5 % |
 | | revenue_volume | renewal invoices vs the MRR of the accounts due | warn_pct 10 % / error_pct 25 % |
 | stg_costs_usd | landing_expenses_contract, landing_salaries_contract | cost files unlike the contract | ERROR |
+| stg_revenue_recognised | contract | one row per account and day, refunds >= 0, documents >= 1 | ERROR |
 | | contract | staged cost lines | ERROR |
 | | cost_volume | payroll jumps; gross total-cost errors vs week and month calendar | see checks_costs.py |
 | profit_unit_level | contract, cost_allocation_balanced | allocation no longer sums to the day's cost | WARN |
@@ -33,7 +34,7 @@ from pipeline_ops.profit.checks_costs import COST_VOLUME
 from pipeline_ops.profit.checks_margin import MARGIN_VARIANCE
 from pipeline_ops.profit.checks_outputs import COST_ALLOCATION_BALANCED, EXPERIMENT_EXCLUDED, RATIOS_DEFINED
 from pipeline_ops.profit.checks_revenue import ACCOUNTS_BILLED_COMPLETE, DUPLICATE_DOCUMENTS, REVENUE_VOLUME
-from pipeline_ops.profit.schemas import COSTS_USD, REVENUE_USD
+from pipeline_ops.profit.schemas import COSTS_USD, RECOGNISED_USD, REVENUE_USD
 from pipeline_ops.quality.audit import AuditContext
 from pipeline_ops.quality.contracts import Range
 from pipeline_ops.quality.generic import contract
@@ -92,6 +93,16 @@ COSTS = AssetQuality(
              "salaries_usd": "coalesce(sum(amount_usd) FILTER (WHERE source = 'salary'), 0)",
              "expense_lines": "count(*) FILTER (WHERE source = 'expense')"},
 )
+RECOGNISED = AssetQuality(
+    RECOGNISED_USD.asset, "profit_aggregate", schema=RECOGNISED_USD,
+    checks=(
+        # One row per account and day (two = the look-back read a day twice); refunds >= 0; the
+        # investor part is what it is (a refund can make either negative), so no sign rule on them.
+        contract(RECOGNISED_USD, SCHEMA_SECTION, keys=("account_id",),
+                 ranges={"recognised_refunds_usd": _MONEY, "documents": Range(ge=1)}),
+    ),
+    metrics={"recognised_usd": "coalesce(sum(recognised_usd), 0)", "accounts": "count(*)"},
+)
 UNIT_LEVEL = AssetQuality(
     UNIT_LEVEL_SCHEMA.asset, "profit_unit_level", schema=UNIT_LEVEL_SCHEMA,
     checks=(
@@ -115,4 +126,4 @@ AGGREGATE = AssetQuality(
              "total_cost_usd": "sum(expenses_usd + salaries_usd)"},
 )
 
-QUALITY: list[AssetQuality] = [REVENUE, COSTS, UNIT_LEVEL, AGGREGATE]
+QUALITY: list[AssetQuality] = [REVENUE, COSTS, RECOGNISED, UNIT_LEVEL, AGGREGATE]

@@ -187,3 +187,30 @@ def test_real_browser_renders_the_asset_catalog(dagster_dev, tmp_path):
     for key in ("engagement_aggregate", "growth_aggregate", "growth_daily", "profit_unit_level",
                 "investor_monthly_report", "stg_click_events"):
         assert key in dom
+
+
+def test_a_failed_run_reaches_the_local_alert_log_through_the_running_daemon(dagster_dev, backfill):
+    """The alert sensor ships running: a day whose FX file is missing fails its landing contract, and
+    the page lands in $DAGSTER_HOME/alerts.jsonl within a sensor interval plus the grouping wait."""
+    port = dagster_dev["port"]
+    sensors = graphql(port, """{ sensorsOrError { ... on Sensors { results { name sensorState { status } } } } }""")
+    states = {s["name"]: s["sensorState"]["status"] for s in sensors["sensorsOrError"]["results"]}
+    assert states.get("pipeline_ops_alerts") == "RUNNING", states
+    day = (dt.date.fromisoformat(dagster_dev["days"][0]) - dt.timedelta(days=1)).isoformat()
+    landing = Path(os.path.dirname(dagster_dev["log"])) / "landing"
+    shutil.rmtree(landing / "fx_rates" / f"date={day}")
+    failed_at = time.monotonic()
+    launched = graphql(port, """
+        mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+          __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"params": {"assetSelection": [{"path": ["stg_fx_rates"]}], "partitionNames": [day]}})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+    alerts = dagster_dev["home"] / "alerts.jsonl"
+
+    def paged():
+        lines = [json.loads(x) for x in alerts.read_text().splitlines()] if alerts.exists() else []
+        return [x for x in lines if x["action"] == "trigger" and "stg_fx_rates" in x["title"] and day in x["title"]]
+
+    [alert] = wait_for(paged, 240, "the alert in alerts.jsonl")
+    print(f"\nfailure launched -> alert delivered: {time.monotonic() - failed_at:.0f} s (run included)")
+    assert alert["severity"] == "critical" and "runbook" in alert["text"] and "why you:" in alert["text"]
