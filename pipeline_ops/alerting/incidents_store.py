@@ -20,7 +20,7 @@ incidents = sa.Table(
     sa.Column("status", sa.String(16), nullable=False, index=True),
     sa.Column("opened_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
-    sa.Column("root", sa.String(400), nullable=False),
+    sa.Column("root", sa.Text, nullable=False),
     sa.Column("body", sa.Text, nullable=False),
 )
 commands = sa.Table(  # ack / resolve requests from the CLI, applied by the alert sensor (the one writer)
@@ -28,7 +28,7 @@ commands = sa.Table(  # ack / resolve requests from the CLI, applied by the aler
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
     sa.Column("incident_id", sa.String(40), nullable=False),
     sa.Column("action", sa.String(16), nullable=False),
-    sa.Column("by", sa.String(100), nullable=False),
+    sa.Column("by", sa.Text, nullable=False),
     sa.Column("reason", sa.Text, nullable=False, default=""),
     sa.Column("at", sa.String(40), nullable=False),
     sa.Column("applied", sa.Boolean, nullable=False, default=False),

@@ -3,8 +3,9 @@
 `incidents list|show` read incidents and their deliveries (dead letters included); `ack` and
 `resolve` queue a command that the alert sensor applies on its next tick (15 s; incidents have one
 writer), `retry` puts a dead letter back in the outbox. `silence add|list|expire` manage silences
-(config silences are listed too). The database is $PIPELINE_OPS_ALERTS_DB, else
-$DAGSTER_HOME/pipeline_ops_alerts.db (`--db` overrides). No Dagster import.
+(config silences are listed too). The database is the sensor's: `--db`, else
+$PIPELINE_OPS_ALERTS_DB, else the instance's PostgreSQL when $DAGSTER_HOME/dagster.yaml has one,
+else $DAGSTER_HOME/pipeline_ops_alerts.db. Dagster is imported only in the PostgreSQL case.
 """
 
 from __future__ import annotations
@@ -12,8 +13,10 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import re
 import sys
+from pathlib import Path
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -51,12 +54,27 @@ def register(sub: argparse._SubParsersAction) -> None:
     sil.set_defaults(func=run_silence)
 
 
+def _url(args) -> str:
+    """--db, else $PIPELINE_OPS_ALERTS_DB, else the database the sensor uses: the instance's
+    PostgreSQL when $DAGSTER_HOME/dagster.yaml configures one, else SQLite in $DAGSTER_HOME."""
+    from pipeline_ops.alerting import db
+
+    if args.db or os.environ.get("PIPELINE_OPS_ALERTS_DB"):
+        return args.db or os.environ["PIPELINE_OPS_ALERTS_DB"]
+    yaml_path = Path(os.environ.get("DAGSTER_HOME") or ".") / "dagster.yaml"
+    if yaml_path.exists() and "postgres" in yaml_path.read_text():
+        import dagster as dg  # only then: the instance knows its PostgreSQL URL
+
+        return db.default_url(dg.DagsterInstance.get())
+    return db.default_url()
+
+
 def _store(args):
     from pipeline_ops.alerting import db
     from pipeline_ops.alerting.incidents_store import IncidentStore
     from pipeline_ops.alerting.outbox import Outbox
 
-    engine = db.connect(args.db or db.default_url())
+    engine = db.connect(_url(args))
     return IncidentStore(engine), Outbox(engine)
 
 
