@@ -58,6 +58,9 @@ def _plan_one(inc, engine, lineage, silences, settings, now) -> list[Notificatio
             inc.note(now, f"silenced by {silence.id} ({silence.reason}, set by {silence.created_by}, until {silence.ends_at:%Y-%m-%d %H:%M}Z): recorded, not sent")
         return []
     inc.silenced_by = None
+    if inc.status == "open" and inc.notified_at and (
+            inc.route_mode == "chat" or len(inc.steps_sent) >= len(engine.oc.escalation)):
+        return []  # told already, nothing left to climb: the steady state costs nothing
     r = route(engine, lineage, inc, now)
     if inc.status == "acknowledged":
         return _closing(inc, "acknowledge", engine, lineage, settings, now) if not inc.ack_sent and inc.channels_told else []
@@ -118,7 +121,7 @@ def _send(inc, r: Route, step: int, who: str | None, why: str, channels: Sequenc
         if ch not in inc.channels_told:
             inc.channels_told.append(ch)
     if inc.notified_at is None:
-        inc.notified_at = now
+        inc.notified_at, inc.route_mode = now, r.mode
     inc.note(now, f"{action} step {step} to {', '.join(channels)}: {why}")
     return out
 

@@ -47,6 +47,7 @@ class Incident:
     resolved_at: dt.datetime | None = None
     resolution: str | None = None
     notified_at: dt.datetime | None = None  # first notification enqueued (after the grouping wait)
+    route_mode: str | None = None  # "page" or "chat", fixed by the first notification
     steps_sent: list[int] = field(default_factory=list)  # escalation steps already enqueued
     channels_told: list[str] = field(default_factory=list)  # channels that got a trigger (they get the resolve)
     paged: list[str] = field(default_factory=list)  # members paged so far (they are told of the ack and resolve)

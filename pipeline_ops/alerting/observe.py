@@ -1,8 +1,8 @@
 """Read what is new in the Dagster instance since the last tick, as `Signal`s (the sensors' input).
 
-- Check evaluations, per check key (`get_asset_check_execution_history`: newest first, paged back
-  to the last id seen): FAILED -> a failing signal, SUCCEEDED -> a recovery. Landing arrival checks
-  are asset checks too, so a late source arrives here.
+- Check results: every (check, partition) whose latest result changed since the cursor (one
+  query); FAILED -> a failing signal, SUCCEEDED where an alert is failing -> a recovery. Landing
+  arrival checks are asset checks too, so a late source arrives here.
 - Run failures (`fetch_run_status_changes(RUN_FAILURE)`, ascending from the cursor): one signal
   per asset the run planned to build and did not (the failed step's asset and those skipped after it).
 - Freshness (`get_freshness_state_records`): a change to FAIL (ERROR) or WARN (WARN) is failing,
@@ -11,14 +11,16 @@
   a recovery of that failure.
 - Late landings: an open arrival alert whose folder has landed since is a recovery (the arrival
   sensor reports each day once).
-A first tick (no cursor) reads only the latest evaluation per check and partition: the current
-state, not the whole history. The work per tick is bounded by `limit` per query.
+A first tick (no cursor) sees the latest result of every check partition: the current state, not
+the history.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -31,14 +33,15 @@ _CHECK_DETAIL_KEYS = ("runbook", "owners", "observed", "bound", "sample", "faili
 
 @dataclass
 class Cursor:
-    checks: dict[str, int] = field(default_factory=dict)  # check key -> last execution id seen
+    check_event: int | None = None  # storage id of the newest check event seen
     runs: str | None = None  # fetch_run_status_changes cursor
     freshness: dict[str, str] = field(default_factory=dict)  # asset -> last state seen
     built: dict[str, int] = field(default_factory=dict)  # asset with a run failure -> last storage id seen
 
     @staticmethod
     def load(text: str | None) -> "Cursor":
-        return Cursor(**json.loads(text)) if text else Cursor()
+        known = {f.name for f in dataclasses.fields(Cursor)}  # a cursor of an older version: keep what fits
+        return Cursor(**{k: v for k, v in json.loads(text).items() if k in known}) if text else Cursor()
 
     def dump(self) -> str:
         return json.dumps(self.__dict__, sort_keys=True)
@@ -52,32 +55,44 @@ def _ts(seconds: float) -> dt.datetime:
     return dt.datetime.fromtimestamp(seconds, dt.timezone.utc)
 
 
-def check_signals(instance: dg.DagsterInstance, check_keys, cursor: Cursor, limit: int = 1000) -> list[Signal]:
+def check_signals(instance: dg.DagsterInstance, check_keys, cursor: Cursor,
+                  open_failing: Mapping[str, set[str | None]] | None = None) -> list[Signal]:
+    """The check partitions whose latest result changed since the cursor, as signals.
+
+    One query gives the latest status of every (check, partition) with a newer event
+    (`get_asset_check_partition_info`, no event payloads); only a partition whose latest result
+    FAILED has its record read (for the metadata the alert shows). A pass is a recovery only where
+    an alert is failing (`open_failing`: "asset.check" -> partitions); a failure followed by a pass
+    between two ticks is the latest state, a pass, and alerts nobody.
+    """
+    from dagster._core.event_api import PartitionKeyFilter
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as S
 
-    out = []
-    for key in check_keys:
-        name = f"{key.asset_key.to_user_string()}.{key.name}"
-        last, first_tick = cursor.checks.get(name), name not in cursor.checks
-        records, page = [], None
-        while True:
-            batch = instance.event_log_storage.get_asset_check_execution_history(
-                key, limit=limit, cursor=page, status={S.SUCCEEDED, S.FAILED})
-            fresh = [r for r in batch if last is None or r.id > last]
-            records += fresh
-            if first_tick or len(fresh) < len(batch) or len(batch) < limit:
-                break
-            page = batch[-1].id
-        if first_tick:  # current state only: the newest record per partition
-            newest: dict[str | None, Any] = {}
-            for r in records:
-                newest.setdefault(r.partition, r)
-            records = list(newest.values())
-        if records:
-            cursor.checks[name] = max(r.id for r in records)
-        elif first_tick:
-            cursor.checks[name] = 0
-        out += [_check_signal(key, r) for r in sorted(records, key=lambda r: r.id)]
+    storage, out, now = instance.event_log_storage, [], dt.datetime.now(dt.timezone.utc)
+    infos = storage.get_asset_check_partition_info(list(check_keys), after_storage_id=cursor.check_event)
+    for info in sorted(infos, key=lambda i: i.latest_check_event_storage_id):
+        key, asset = info.check_key, info.check_key.asset_key.to_user_string()
+        if info.latest_execution_status == S.FAILED:
+            record = storage.get_latest_asset_check_execution_by_key(
+                [key], partition_filter=PartitionKeyFilter(key=info.partition_key)).get(key)
+            if record is not None and record.status == S.FAILED:
+                out.append(_check_signal(key, record))
+        elif info.latest_execution_status == S.SUCCEEDED and \
+                info.partition_key in (open_failing or {}).get(f"{asset}.{key.name}", ()):
+            out.append(Signal("check", asset, key.name, False, now, info.partition_key,
+                              summary=f"{asset}.{key.name} passes again for {info.partition_key or 'the asset'}"))
+    if infos:
+        cursor.check_event = max(i.latest_check_event_storage_id for i in infos)
+    return out
+
+
+def failing_checks(incidents) -> dict[str, set[str | None]]:
+    """"asset.check" -> the partitions with a failing check alert in the open incidents."""
+    out: dict[str, set[str | None]] = {}
+    for inc in incidents:
+        for a in inc.alerts.values():
+            if a.kind == "check" and a.failing:
+                out.setdefault(f"{a.asset}.{a.name}", set()).add(a.partition)
     return out
 
 

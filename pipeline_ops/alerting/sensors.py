@@ -18,7 +18,7 @@ import dagster as dg
 from pipeline_ops.alerting import db
 from pipeline_ops.alerting.lineage import from_asset_graph
 from pipeline_ops.alerting.observe import (
-    Cursor, arrival_recoveries, check_signals, freshness_signals, recovery_signals, run_failure_signals,
+    Cursor, arrival_recoveries, check_signals, failing_checks, freshness_signals, recovery_signals, run_failure_signals,
 )
 from pipeline_ops.resources.lake import LandingResource
 from pipeline_ops.alerting.service import AlertService, utc_now
@@ -57,10 +57,12 @@ def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource
     graph = context.repository_def.asset_graph
     instance = context.instance
     service, built = build_service(alerting, instance, graph)
-    signals = [*check_signals(instance, sorted(graph.asset_check_keys, key=str), cursor),
+    open_incidents = service.store.open_incidents()
+    check_keys = sorted(graph.asset_check_keys, key=str)
+    signals = [*check_signals(instance, check_keys, cursor, failing_checks(open_incidents)),
                *run_failure_signals(instance, cursor), *recovery_signals(instance, cursor),
                *freshness_signals(instance, graph.get_all_asset_keys(), cursor, utc_now()),
-               *arrival_recoveries(landing.zone(), service.store.open_incidents(), utc_now())]
+               *arrival_recoveries(landing.zone(), open_incidents, utc_now())]
     # Nothing a user's error message carried (a URL with a token) reaches a stored incident.
     signals = [dataclasses.replace(s, summary=built.redactor.redact(s.summary),
                                    details=json.loads(built.redactor.redact(json.dumps(s.details, default=str))))

@@ -193,8 +193,9 @@ def test_a_failed_run_reaches_the_local_alert_log_through_the_running_daemon(dag
     """The alert sensor ships running: a day whose FX file is missing fails its landing contract, and
     the page lands in $DAGSTER_HOME/alerts.jsonl within a sensor interval plus the grouping wait."""
     port = dagster_dev["port"]
-    sensors = graphql(port, """{ sensorsOrError { ... on Sensors { results { name sensorState { status } } } } }""")
-    states = {s["name"]: s["sensorState"]["status"] for s in sensors["sensorsOrError"]["results"]}
+    repos = graphql(port, """{ repositoriesOrError { ... on RepositoryConnection {
+        nodes { sensors { name sensorState { status } } } } } }""")["repositoriesOrError"]["nodes"]
+    states = {s["name"]: s["sensorState"]["status"] for r in repos for s in r["sensors"]}
     assert states.get("pipeline_ops_alerts") == "RUNNING", states
     day = (dt.date.fromisoformat(dagster_dev["days"][0]) - dt.timedelta(days=1)).isoformat()
     landing = Path(os.path.dirname(dagster_dev["log"])) / "landing"
