@@ -64,8 +64,9 @@ def main() -> None:
     service.tick(idle_signals)
     t3 = time.perf_counter()
     print(f"{args.events:,} check evaluations written in {written:.1f} s over {len(keys)} check keys")
-    print(f"tick with {len(signals):,} new evaluations: read {t1 - t0:.3f} s + incidents/plan/enqueue/deliver "
-          f"{t2 - t1:.3f} s = {t2 - t0:.3f} s (target < 1 s); {len(signals) / (t2 - t0):,.0f} events/s")
+    print(f"tick with {args.events:,} new evaluations ({len(signals):,} failing): read {t1 - t0:.3f} s + "
+          f"incidents/plan/enqueue/deliver {t2 - t1:.3f} s = {t2 - t0:.3f} s (target < 1 s); "
+          f"{args.events / (t2 - t0):,.0f} evaluations/s")
     print(f"  {report}")
     print(f"idle tick (nothing new): {t3 - t2:.3f} s")
 

@@ -69,20 +69,36 @@ def check_signals(instance: dg.DagsterInstance, check_keys, cursor: Cursor,
     from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as S
 
     storage, out, now = instance.event_log_storage, [], dt.datetime.now(dt.timezone.utc)
+    newest = storage.get_maximum_record_id()
+    if cursor.check_event is not None and newest is not None and newest <= cursor.check_event:
+        return []  # nothing at all was recorded since the last tick: one cheap query
     infos = storage.get_asset_check_partition_info(list(check_keys), after_storage_id=cursor.check_event)
+    failed: dict[Any, set[str | None]] = {}
+    for info in infos:
+        if info.latest_execution_status == S.FAILED:
+            failed.setdefault(info.check_key, set()).add(info.partition_key)
+    records = {}
+    for key, partitions in failed.items():
+        # The newest failed records of the key are these partitions' (one query); any not among them
+        # (an older failure re-run) is read on its own.
+        for r in storage.get_asset_check_execution_history(key, limit=len(partitions) + 10, status={S.FAILED}):
+            if r.partition in partitions:
+                records.setdefault((key, r.partition), r)
+        for p in partitions - {part for (k, part) in records if k == key}:
+            r = storage.get_latest_asset_check_execution_by_key([key], partition_filter=PartitionKeyFilter(key=p)).get(key)
+            if r is not None and r.status == S.FAILED:
+                records[(key, p)] = r
     for info in sorted(infos, key=lambda i: i.latest_check_event_storage_id):
         key, asset = info.check_key, info.check_key.asset_key.to_user_string()
         if info.latest_execution_status == S.FAILED:
-            record = storage.get_latest_asset_check_execution_by_key(
-                [key], partition_filter=PartitionKeyFilter(key=info.partition_key)).get(key)
-            if record is not None and record.status == S.FAILED:
-                out.append(_check_signal(key, record))
+            if (key, info.partition_key) in records:
+                out.append(_check_signal(key, records[(key, info.partition_key)]))
         elif info.latest_execution_status == S.SUCCEEDED and \
                 info.partition_key in (open_failing or {}).get(f"{asset}.{key.name}", ()):
             out.append(Signal("check", asset, key.name, False, now, info.partition_key,
                               summary=f"{asset}.{key.name} passes again for {info.partition_key or 'the asset'}"))
-    if infos:
-        cursor.check_event = max(i.latest_check_event_storage_id for i in infos)
+    # Everything up to `newest` has been looked at (its check events are in `infos`).
+    cursor.check_event = max([newest or 0, *(i.latest_check_event_storage_id for i in infos)])
     return out
 
 

@@ -10,6 +10,7 @@ writer of incidents (the CLI writes commands), so there is no lost update.
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 
@@ -63,12 +64,14 @@ class AlertService:
     def tick(self, signals: Iterable[Signal]) -> TickReport:
         now = self.clock()
         incidents = self.store.open_incidents() + self.store.unsent_resolved()
+        before = {i.id: json.dumps(i.to_json(), default=str) for i in incidents}
         commands = self.store.pending_commands()
         _apply_commands(incidents, commands)
         changes = apply(signals, incidents, self.lineage)
         notes = plan(incidents, self.oncall, self.lineage, self.silences(), self.settings, now)
         enqueued = sum(self.outbox.enqueue(n) for n in notes)
-        self.store.save(incidents, now)
+        # Only what changed is written: a quiet tick writes nothing.
+        self.store.save([i for i in incidents if json.dumps(i.to_json(), default=str) != before.get(i.id)], now)
         self.store.mark_applied([c["id"] for c in commands])
         return TickReport(changes, enqueued, self.outbox.deliver(self.channels))
 
