@@ -67,7 +67,7 @@ def arrival_check(source: str) -> dg.AssetChecksDefinition:
         asset=landing_key(source), name=CHECK_NAME, partitions_def=daily_partitions(), blocking=False,
         description=(f"The {source} folder of the day is present, non-empty and complete by {arrival.time} "
                      f"{arrival.timezone} on the day +{arrival.days_after} (config quality.arrivals.{source}). "
-                     "ERROR: not there once due; WARN: landed after its due time. Recorded by "
+                     "ERROR: not there once due. Recorded once per day by "
                      "landing_arrival_sensor as days come due."),
         metadata={"runbook_section": source, "dimension": "arrival"},
     )
