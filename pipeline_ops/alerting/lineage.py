@@ -26,11 +26,21 @@ class Lineage:
                 out.setdefault(up, set()).add(child)
         return out
 
+    @cached_property
+    def _memo(self) -> dict[tuple[str, str], frozenset[str]]:
+        return {}  # the graph never changes: each walk is done once per asset
+
     def ancestors(self, asset: str) -> frozenset[str]:
-        return self._walk(asset, lambda a: self.parents.get(a, frozenset()))
+        key = ("up", asset)
+        if key not in self._memo:
+            self._memo[key] = self._walk(asset, lambda a: self.parents.get(a, frozenset()))
+        return self._memo[key]
 
     def descendants(self, asset: str) -> frozenset[str]:
-        return self._walk(asset, lambda a: self._children.get(a, set()))
+        key = ("down", asset)
+        if key not in self._memo:
+            self._memo[key] = self._walk(asset, lambda a: self._children.get(a, set()))
+        return self._memo[key]
 
     def _walk(self, asset: str, step) -> frozenset[str]:
         seen: set[str] = set()
@@ -44,8 +54,11 @@ class Lineage:
 
     def depth(self, asset: str) -> int:
         """Longest path from a root: upstream assets sort first, so a burst is grouped root first."""
-        ups = self.parents.get(asset, frozenset())
-        return 0 if not ups else 1 + max(self.depth(u) for u in ups)
+        key = ("depth", asset)
+        if key not in self._memo:
+            ups = self.parents.get(asset, frozenset())
+            self._memo[key] = 0 if not ups else 1 + max(self.depth(u) for u in ups)  # type: ignore[assignment]
+        return self._memo[key]  # type: ignore[return-value]
 
     def pipelines_fed(self, asset: str) -> list[str]:
         """The pipelines of the asset and of everything downstream of it, sorted."""

@@ -141,6 +141,28 @@ class Outbox:
             raise
         return True
 
+    def enqueue_many(self, notes: list[Notification]) -> int:
+        """`enqueue` for a tick's notifications in one transaction; returns how many were new."""
+        if not notes:
+            return 0
+        for n in notes:
+            for column, limit in _LIMITS.items():
+                if len(getattr(n, column)) > limit:
+                    raise ValueError(f"notification {column} is longer than {limit} characters")
+        now, t = self.now(), outbox_table
+        try:
+            with self.engine.begin() as conn:
+                known = {r.key for r in conn.execute(sa.select(t.c.key).where(t.c.key.in_([n.key for n in notes])))}
+                fresh = list({n.key: n for n in notes if n.key not in known}.values())
+                if fresh:
+                    conn.execute(sa.insert(t), [dict(
+                        key=n.key, incident_id=n.incident_id, channel=n.channel, action=n.action,
+                        payload=notification_to_json(n), state=PENDING, attempts=0, next_attempt_at=now,
+                        created_at=now) for n in fresh])
+        except sa.exc.IntegrityError:  # another process enqueued some meanwhile: one at a time
+            return sum(self.enqueue(n) for n in notes)
+        return len(fresh)
+
     def _exists(self, key: str) -> bool:
         with self.engine.connect() as conn:
             return conn.execute(

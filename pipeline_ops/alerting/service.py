@@ -69,7 +69,7 @@ class AlertService:
         _apply_commands(incidents, commands)
         changes = apply(signals, incidents, self.lineage)
         notes = plan(incidents, self.oncall, self.lineage, self.silences(), self.settings, now)
-        enqueued = sum(self.outbox.enqueue(n) for n in notes)
+        enqueued = self.outbox.enqueue_many(notes)
         # Only what changed is written: a quiet tick writes nothing.
         self.store.save([i for i in incidents if json.dumps(i.to_json(), default=str) != before.get(i.id)], now)
         self.store.mark_applied([c["id"] for c in commands])
