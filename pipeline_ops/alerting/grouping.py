@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from pipeline_ops.alerting.incident import AlertState, Incident, Role
@@ -123,6 +123,3 @@ def _covers(built: str | None, failed: str | None) -> bool:
         return True
     return f is not None and b[0] <= f[0] and f[1] <= b[1]
 
-
-def open_incidents(incidents: Sequence[Incident]) -> list[Incident]:
-    return [i for i in incidents if i.is_open]

@@ -21,6 +21,9 @@ incidents = sa.Table(
     sa.Column("opened_at", sa.String(40), nullable=False),
     sa.Column("updated_at", sa.String(40), nullable=False),
     sa.Column("root", sa.Text, nullable=False),
+    # True once nothing more will be sent for it (resolved, and its resolve enqueued or nobody told):
+    # the tick loads only unsettled rows, so history never slows it down.
+    sa.Column("settled", sa.Boolean, nullable=False, default=False, index=True),
     sa.Column("body", sa.Text, nullable=False),
 )
 commands = sa.Table(  # ack / resolve requests from the CLI, applied by the alert sensor (the one writer)
@@ -50,7 +53,7 @@ class IncidentStore:
 
     def unsent_resolved(self) -> list[Incident]:
         """Resolved incidents whose resolve has not been enqueued yet."""
-        return [i for i in self._load(incidents.c.status == "resolved") if i.channels_told and not i.resolve_sent]
+        return self._load((incidents.c.status == "resolved") & incidents.c.settled.is_(False))
 
     def all(self, limit: int = 200) -> list[Incident]:
         return self._load(None, limit)
@@ -71,8 +74,9 @@ class IncidentStore:
     def save(self, items: list[Incident], now: dt.datetime) -> None:
         with self.engine.begin() as conn:
             for inc in items:
+                settled = inc.status == "resolved" and (inc.resolve_sent or not inc.channels_told)
                 row = {"status": inc.status, "opened_at": inc.opened_at.isoformat(), "updated_at": now.isoformat(),
-                       "root": inc.root, "body": json.dumps(inc.to_json(), default=str)}
+                       "root": inc.root, "settled": settled, "body": json.dumps(inc.to_json(), default=str)}
                 done = conn.execute(sa.update(incidents).where(incidents.c.id == inc.id).values(**row)).rowcount
                 if not done:
                     conn.execute(sa.insert(incidents).values(id=inc.id, **row))

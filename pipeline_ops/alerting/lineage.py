@@ -1,6 +1,6 @@
 """The asset graph as plain values: who is upstream of whom, and which pipelines an asset feeds.
 
-Built once from the Dagster definitions (`from_definitions`) or by hand in tests. Grouping uses it
+Built from the Dagster asset graph (`from_asset_graph`) or by hand in tests. Grouping uses it
 where Alertmanager needs hand-written inhibit rules: a failure downstream of an open incident's
 asset is a consequence of it. Routing uses it to give a shared staging asset the severity of the
 most important pipeline it feeds.

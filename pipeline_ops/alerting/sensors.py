@@ -6,6 +6,9 @@ that recover a failure), folds it into incidents, plans and delivers notificatio
 with one composite cursor, on purpose: incidents then have a single writer (the CLI only queues
 commands), and a burst's signals are grouped in one pass. The cursor is saved after the tick, so a
 tick that fails is read again (a repeat counts, it never pages twice: idempotent keys).
+
+Everything behind the sensor (SQLAlchemy, the service, the channels) is imported when it ticks,
+not when the definitions load.
 """
 
 from __future__ import annotations
@@ -15,13 +18,7 @@ import json
 
 import dagster as dg
 
-from pipeline_ops.alerting import db
-from pipeline_ops.alerting.lineage import from_asset_graph
-from pipeline_ops.alerting.observe import (
-    Cursor, arrival_recoveries, check_signals, failing_checks, freshness_signals, recovery_signals, run_failure_signals,
-)
 from pipeline_ops.resources.lake import LandingResource
-from pipeline_ops.alerting.service import AlertService, utc_now
 
 
 class AlertingResource(dg.ConfigurableResource):
@@ -31,15 +28,20 @@ class AlertingResource(dg.ConfigurableResource):
     database_url: str | None = None  # default: PIPELINE_OPS_ALERTS_DB, the instance's PostgreSQL, or SQLite
 
     def database(self, instance: dg.DagsterInstance | None = None):
-        url = self.database_url or db.default_url(instance)
-        return db.connect(url)
+        from pipeline_ops.alerting import db
+
+        return db.connect(self.database_url or db.default_url(instance))
 
 
-def build_service(resource: AlertingResource, instance, asset_graph, clock=utc_now) -> tuple[AlertService, object]:
+def build_service(resource: AlertingResource, instance, asset_graph, clock=None):
+    """(AlertService, BuiltChannels) for one tick."""
     from pipeline_ops.alerting.channels import build_channels
+    from pipeline_ops.alerting.lineage import from_asset_graph
+    from pipeline_ops.alerting.service import AlertService, utc_now
     from pipeline_ops.config import current_config
     from pipeline_ops.oncall.load import engine_for
 
+    clock = clock or utc_now
     cfg = current_config()
     built = build_channels(cfg.alerting.channels)
     service = AlertService(resource.database(instance), engine_for(), from_asset_graph(asset_graph), cfg.alerting,
@@ -53,6 +55,12 @@ def build_service(resource: AlertingResource, instance, asset_graph, clock=utc_n
                 "the on-call person, once (outbox). `pipeline-ops incidents` lists them.",
 )
 def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource, landing: LandingResource) -> dg.SkipReason:
+    from pipeline_ops.alerting.observe import (
+        Cursor, arrival_recoveries, check_signals, failing_checks, freshness_signals, recovery_signals,
+        run_failure_signals,
+    )
+    from pipeline_ops.alerting.service import utc_now
+
     cursor = Cursor.load(context.cursor)
     graph = context.repository_def.asset_graph
     instance = context.instance

@@ -22,20 +22,21 @@ from pipeline_ops.staging.schemas import DEFINITION_VERSION as STAGING_VERSION, 
 from pipeline_ops.staging.transform import stage_fx
 
 
-def _conformed(schema, frame: pd.DataFrame, version: str) -> pd.DataFrame:
+def conformed(schema, frame: pd.DataFrame, version: str) -> pd.DataFrame:
+    """A re-staged frame as its asset publishes it (the definition version is part of the schema)."""
     return schema.conform(frame.assign(definition_version=version))
 
 
 def restaged_fx(ctx: AuditContext, day: dt.date) -> pd.DataFrame:
     """stg_fx_rates of `day` as the landing zone has it now."""
-    return _conformed(FX_RATES, stage_fx(ctx.extra["landing"].read("fx_rates", [day]), [day]), STAGING_VERSION)
+    return conformed(FX_RATES, stage_fx(ctx.extra["landing"].read("fx_rates", [day]), [day]), STAGING_VERSION)
 
 
 def restaged_accounts(ctx: AuditContext, day: dt.date, rates: pd.DataFrame) -> pd.DataFrame:
     """stg_account_daily of `day` from the landing snapshot now and the published assignments."""
     assignments = ctx.lake.read("stg_experiment_assignments", [day.isoformat()])
     frame = stage_account_daily(ctx.extra["landing"].read("accounts", [day]), assignments, rates)
-    return _conformed(ACCOUNT_DAILY, frame, DEFINITION_VERSION)
+    return conformed(ACCOUNT_DAILY, frame, DEFINITION_VERSION)
 
 
 def recompute_growth_aggregate(ctx: AuditContext, day: dt.date) -> pd.DataFrame:
@@ -43,8 +44,8 @@ def recompute_growth_aggregate(ctx: AuditContext, day: dt.date) -> pd.DataFrame:
     accounts = restaged_accounts(ctx, day, rates)
     assignments = ctx.lake.read("stg_experiment_assignments", [day.isoformat()])
     events, _ = stage_events(ctx.extra["landing"].read("subscription_events", [day]), assignments, rates)
-    frame = compute.growth_aggregate(accounts, _conformed(SUBSCRIPTION_EVENTS_USD, events, DEFINITION_VERSION), [day])
-    return _conformed(AGGREGATE_SCHEMA, frame, DEFINITION_VERSION)
+    frame = compute.growth_aggregate(accounts, conformed(SUBSCRIPTION_EVENTS_USD, events, DEFINITION_VERSION), [day])
+    return conformed(AGGREGATE_SCHEMA, frame, DEFINITION_VERSION)
 
 
 GROWTH_ACCURACY_DRIFT = accuracy_drift(

@@ -14,7 +14,7 @@ import datetime as dt
 
 import pandas as pd
 
-from pipeline_ops.growth.accuracy import restaged_accounts, restaged_fx
+from pipeline_ops.growth.accuracy import conformed, restaged_accounts, restaged_fx
 from pipeline_ops.metrics.profit import AGGREGATE_SCHEMA, DEFINITION_VERSION
 from pipeline_ops.profit import compute, recognition
 from pipeline_ops.profit.schemas import COSTS_USD, RECOGNISED_USD, REVENUE_USD
@@ -24,7 +24,7 @@ from pipeline_ops.quality.audit import AuditContext
 
 
 def _conformed(schema, frame: pd.DataFrame) -> pd.DataFrame:
-    return schema.conform(frame.assign(definition_version=DEFINITION_VERSION))
+    return conformed(schema, frame, DEFINITION_VERSION)
 
 
 def recompute_profit_aggregate(ctx: AuditContext, day: dt.date) -> pd.DataFrame:
