@@ -43,11 +43,46 @@ def incident_id(fingerprint: str, at: dt.datetime) -> str:
 
 def apply(signals: Iterable[Signal], incidents: list[Incident], lineage: Lineage) -> list[Change]:
     """Fold `signals` into `incidents` (mutated in place, new ones appended); returns what changed."""
-    changes = []
+    changes, live = [], _Live(incidents)
     batch = sorted(signals, key=lambda s: (s.at.replace(second=0, microsecond=0), lineage.depth(s.asset), s.at))
     for s in batch:
-        changes.extend(_recover(s, incidents, lineage) if not s.failing else [_place(s, incidents, lineage)])
+        changes.extend(_recover(s, live, lineage) if not s.failing else [_place(s, live, lineage)])
     return changes
+
+
+class _Live:
+    """The incidents with lookups by fingerprint and by asset, so placing a burst of signals does
+    not scan every alert of every incident per signal. `first` returns the oldest open match, as
+    the rules say (opened_at, then list order)."""
+
+    def __init__(self, incidents: list[Incident]):
+        self.incidents = incidents
+        self.rank: dict[str, tuple] = {}
+        self.by_fp: dict[str, list[Incident]] = {}
+        self.by_asset: dict[str, list[Incident]] = {}
+        for inc in incidents:
+            self.add(inc)
+
+    def add(self, inc: Incident) -> None:
+        if inc.id not in self.rank:
+            self.rank[inc.id] = (inc.opened_at, len(self.rank))
+        for a in inc.alerts.values():
+            self.index(inc, a)
+
+    def index(self, inc: Incident, a: AlertState) -> None:
+        for table, key in ((self.by_fp, a.fingerprint), (self.by_asset, a.asset)):
+            found = table.setdefault(key, [])
+            if inc not in found:
+                found.append(inc)
+
+    def on_assets(self, assets: Iterable[str]) -> list[Incident]:
+        """Open incidents with an alert on any of `assets`, oldest first."""
+        found = {inc.id: inc for a in assets for inc in self.by_asset.get(a, ()) if inc.is_open}
+        return sorted(found.values(), key=lambda i: self.rank[i.id])
+
+    def join(self, inc: Incident, a: AlertState) -> None:
+        inc.alerts[a.fingerprint] = a
+        self.index(inc, a)
 
 
 def _alert(s: Signal, pipeline: str, role: Role) -> AlertState:
@@ -55,48 +90,47 @@ def _alert(s: Signal, pipeline: str, role: Role) -> AlertState:
                       role, True, s.at, s.at, s.summary, dict(s.details))
 
 
-def _place(s: Signal, incidents: list[Incident], lineage: Lineage) -> Change:
+def _place(s: Signal, live: _Live, lineage: Lineage) -> Change:
     pipeline = lineage.pipeline(s.asset)
     fp = s.fingerprint(pipeline)
-    live = sorted((i for i in incidents if i.is_open), key=lambda i: i.opened_at)
-    for inc in live:
-        if fp in inc.alerts:
-            a = inc.alerts[fp]
-            a.count, a.last_seen, a.summary, a.details = a.count + 1, s.at, s.summary, dict(s.details)
-            if not a.failing:
-                a.failing = True
-                inc.note(s.at, f"{fp} failing again")
-            return Change(inc.id, "repeat", fp)
+    for inc in sorted((i for i in live.by_fp.get(fp, ()) if i.is_open), key=lambda i: live.rank[i.id])[:1]:
+        a = inc.alerts[fp]
+        a.count, a.last_seen, a.summary, a.details = a.count + 1, s.at, s.summary, dict(s.details)
+        if not a.failing:
+            a.failing = True
+            inc.note(s.at, f"{fp} failing again")
+        return Change(inc.id, "repeat", fp)
     ups = lineage.ancestors(s.asset)
-    for inc in live:
+    for inc in live.on_assets(ups & live.by_asset.keys()):
         if any(a.failing and a.asset in ups and overlaps(a.partition, s.partition) for a in inc.alerts.values()):
-            inc.alerts[fp] = _alert(s, pipeline, "also_affects")
+            live.join(inc, _alert(s, pipeline, "also_affects"))
             inc.note(s.at, f"also affects {s.asset} [{s.partition or 'all'}]: {s.failure_class}")
             return Change(inc.id, "joined", fp)
-    for inc in live:
+    for inc in live.on_assets([s.asset]):
         if any(a.asset == s.asset and overlaps(a.partition, s.partition) for a in inc.alerts.values()):
-            inc.alerts[fp] = _alert(s, pipeline, "same_asset")
+            live.join(inc, _alert(s, pipeline, "same_asset"))
             inc.note(s.at, f"also failed on {s.asset} [{s.partition or 'all'}]: {s.failure_class}")
             return Change(inc.id, "joined", fp)
     downs = lineage.descendants(s.asset)
-    for inc in live:
+    for inc in live.on_assets(downs & live.by_asset.keys()):
         if all(a.asset in downs and overlaps(a.partition, s.partition) for a in inc.alerts.values()):
             inc.root_alert.role = "also_affects"
-            inc.alerts[fp] = _alert(s, pipeline, "root")
+            live.join(inc, _alert(s, pipeline, "root"))
             inc.root = fp
             inc.note(s.at, f"root cause found upstream: {fp}")
             return Change(inc.id, "new_root", fp)
     inc = Incident(incident_id(fp, s.at), s.at, fp, {fp: _alert(s, pipeline, "root")})
     inc.note(s.at, f"opened: {fp}: {s.summary}")
-    incidents.append(inc)
+    live.incidents.append(inc)
+    live.add(inc)
     return Change(inc.id, "opened", fp)
 
 
-def _recover(s: Signal, incidents: list[Incident], lineage: Lineage) -> list[Change]:
-    pipeline = lineage.pipeline(s.asset)
-    fp = s.fingerprint(pipeline)
+def _recover(s: Signal, live: _Live, lineage: Lineage) -> list[Change]:
+    fp = s.fingerprint(lineage.pipeline(s.asset))
     out = []
-    for inc in (i for i in incidents if i.is_open):
+    # Both ways an alert is answered (its own fingerprint, a build of its asset) are on the signal's asset.
+    for inc in sorted((i for i in live.by_asset.get(s.asset, ()) if i.is_open), key=lambda i: live.rank[i.id][1]):
         hits = [a for a in inc.alerts.values() if a.failing and _answers(s, a, fp)]
         for a in hits:
             a.failing, a.last_seen = False, s.at

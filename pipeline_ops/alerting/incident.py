@@ -10,7 +10,7 @@ fingerprint, other failures of the same asset and partition, and the downstream 
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Any, Literal
 
 Role = Literal["root", "same_asset", "also_affects"]
@@ -69,7 +69,10 @@ class Incident:
         self.trail.append(f"{at:%Y-%m-%d %H:%M:%S}Z {text}")
 
     def to_json(self) -> dict[str, Any]:
-        return _encode(asdict(self))
+        # Not `dataclasses.asdict`: its deep copy was most of a tick's save time (_encode copies anyway).
+        out = {f.name: _encode(getattr(self, f.name)) for f in _INCIDENT_FIELDS if f.name != "alerts"}
+        out["alerts"] = {k: {f.name: _encode(getattr(a, f.name)) for f in _ALERT_FIELDS} for k, a in self.alerts.items()}
+        return out
 
     @staticmethod
     def from_json(data: dict[str, Any]) -> "Incident":
@@ -78,6 +81,7 @@ class Incident:
         return Incident(**d)
 
 
+_INCIDENT_FIELDS, _ALERT_FIELDS = fields(Incident), fields(AlertState)
 _TIME_KEYS = {"opened_at", "acknowledged_at", "resolved_at", "notified_at", "first_seen", "last_seen", "held_until"}
 
 

@@ -71,15 +71,24 @@ class IncidentStore:
         with self.engine.connect() as conn:
             return [Incident.from_json(json.loads(r.body)) for r in conn.execute(q)]
 
-    def save(self, items: list[Incident], now: dt.datetime) -> None:
+    def save(self, items: list[Incident], now: dt.datetime, bodies: dict[str, str] | None = None) -> None:
+        """Insert or update `items` in one transaction (`bodies`: their JSON when already encoded)."""
+        if not items:
+            return
+        rows = []
+        for inc in items:
+            settled = inc.status == "resolved" and (inc.resolve_sent or not inc.channels_told)
+            body = (bodies or {}).get(inc.id) or json.dumps(inc.to_json(), default=str)
+            rows.append({"id": inc.id, "status": inc.status, "opened_at": inc.opened_at.isoformat(),
+                         "updated_at": now.isoformat(), "root": inc.root, "settled": settled, "body": body})
         with self.engine.begin() as conn:
-            for inc in items:
-                settled = inc.status == "resolved" and (inc.resolve_sent or not inc.channels_told)
-                row = {"status": inc.status, "opened_at": inc.opened_at.isoformat(), "updated_at": now.isoformat(),
-                       "root": inc.root, "settled": settled, "body": json.dumps(inc.to_json(), default=str)}
-                done = conn.execute(sa.update(incidents).where(incidents.c.id == inc.id).values(**row)).rowcount
-                if not done:
-                    conn.execute(sa.insert(incidents).values(id=inc.id, **row))
+            known = set(conn.execute(sa.select(incidents.c.id).where(incidents.c.id.in_([r["id"] for r in rows])))
+                        .scalars())
+            if new := [r for r in rows if r["id"] not in known]:
+                conn.execute(sa.insert(incidents), new)
+            if old := [{**r, "key": r["id"]} for r in rows if r["id"] in known]:
+                columns = {c: sa.bindparam(c) for c in ("status", "opened_at", "updated_at", "root", "settled", "body")}
+                conn.execute(sa.update(incidents).where(incidents.c.id == sa.bindparam("key")).values(columns), old)
 
     # -- commands (the CLI writes, the sensor applies: incidents have one writer) ---------------
     def request(self, incident_id: str, action: str, by: str, reason: str, at: dt.datetime) -> None:

@@ -71,7 +71,8 @@ class AlertService:
         notes = plan(incidents, self.oncall, self.lineage, self.silences(), self.settings, now)
         enqueued = self.outbox.enqueue_many(notes)
         # Only what changed is written: a quiet tick writes nothing.
-        self.store.save([i for i in incidents if json.dumps(i.to_json(), default=str) != before.get(i.id)], now)
+        after = {i.id: json.dumps(i.to_json(), default=str) for i in incidents}
+        self.store.save([i for i in incidents if after[i.id] != before.get(i.id)], now, after)
         self.store.mark_applied([c["id"] for c in commands])
         return TickReport(changes, enqueued, self.outbox.deliver(self.channels))
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from functools import lru_cache
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -42,6 +43,7 @@ class Signal:
         return "|".join((pipeline, self.asset, self.failure_class, self.partition or "*"))
 
 
+@lru_cache(maxsize=4096)  # pure; grouping asks for the same few partitions thousands of times
 def span(partition: str | None) -> tuple[dt.date, dt.date] | None:
     """The days a partition covers, both inclusive; None = the whole asset (any day)."""
     if partition is None or partition == "*":

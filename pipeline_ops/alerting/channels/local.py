@@ -1,13 +1,14 @@
 """The local default channel: one JSON line per notification in a file, and a log record.
 
 Each line: `{"key", "incident_id", "action", "channel", "severity", "title", "text", "dedup_key",
-"recipient", "recipient_address", "fields", "links", "created_at", "written_at"}` (UTF-8, one
-`os.write` on an `O_APPEND` descriptor, then `fsync`; the parent folder is created if missing).
+"recipient", "recipient_address", "fields", "links", "created_at", "written_at"}` (UTF-8). The
+outbox hands over its due items together (`send_many`): their lines go out in one `os.write` on
+an `O_APPEND` descriptor and one `fsync`; the parent folder is created if missing.
 The line is passed through the channel's `Redactor` (the factory gives it every configured
 secret), so a secret that slipped into a notification's text does not land on disk. Appending
 is not idempotent: the outbox delivers once. The same notification is logged on the
 `pipeline_ops.alerts` logger (CRITICAL/ERROR/WARNING/INFO by severity; INFO for `resolve`).
-Result: ok, unless the file cannot be written (then retryable, the OS error in `detail`).
+Result per line: ok, unless the file cannot be written (then all retryable, the OS error in `detail`).
 """
 
 from __future__ import annotations
@@ -57,8 +58,14 @@ class LocalChannel(ChannelBase):
 
     def send(self, notification: Notification) -> DeliveryResult:
         """Append one line, fsync, log; retryable if the file cannot be written."""
-        line = json.dumps(local_record(notification), ensure_ascii=False, default=str)
-        data = (self.redactor.redact(line) + "\n").encode("utf-8")
+        return self.send_many([notification])[0]
+
+    def send_many(self, notifications: list[Notification]) -> list[DeliveryResult]:
+        """Append one line each with one write and one fsync (the outbox hands a tick's local
+        notifications over together); all retryable if the file cannot be written."""
+        lines = [self.redactor.redact(json.dumps(local_record(n), ensure_ascii=False, default=str))
+                 for n in notifications]
+        data = "".join(line + "\n" for line in lines).encode("utf-8")
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
@@ -69,12 +76,11 @@ class LocalChannel(ChannelBase):
             finally:
                 os.close(fd)
         except OSError as exc:
-            return self._finish(notification, DeliveryResult(
-                ok=False, detail=self.redactor.redact(
-                    f"local: cannot append to {self.path}: {type(exc).__name__}: "
-                    f"{exc.strerror or exc}")))
-        n = notification
-        level = logging.INFO if n.action == "resolve" else _LEVEL.get(n.severity, logging.WARNING)
-        alerts_logger.log(level, "%s", self.redactor.redact(
-            f"[{n.severity}] {n.action}: {n.title} (incident {n.incident_id}, key {n.key})"))
-        return self._finish(notification, DeliveryResult(ok=True, detail=f"local: {self.path}"))
+            failed = DeliveryResult(ok=False, detail=self.redactor.redact(
+                f"local: cannot append to {self.path}: {type(exc).__name__}: {exc.strerror or exc}"))
+            return [self._finish(n, failed) for n in notifications]
+        for n in notifications:
+            level = logging.INFO if n.action == "resolve" else _LEVEL.get(n.severity, logging.WARNING)
+            alerts_logger.log(level, "%s", self.redactor.redact(
+                f"[{n.severity}] {n.action}: {n.title} (incident {n.incident_id}, key {n.key})"))
+        return [self._finish(n, DeliveryResult(ok=True, detail=f"local: {self.path}")) for n in notifications]
