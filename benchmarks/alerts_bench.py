@@ -6,7 +6,9 @@ times, in the same run: reading them (observe.check_signals over every check key
 into incidents, planning and enqueuing (service.tick with the local channel), and a second tick
 with nothing new (the steady state). Prints seconds and events per second.
 
-Run: .venv/bin/python benchmarks/alerts_bench.py [--events 10000]
+Run: .venv/bin/python benchmarks/alerts_bench.py [--events 10000] [--home DIR]
+(`--home`: keep the instance in DIR and, when DIR already holds the events, reuse them: writing
+10,000 evaluations takes about two minutes, the tick a second.)
 """
 
 from __future__ import annotations
@@ -23,8 +25,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--events", type=int, default=10_000)
     parser.add_argument("--fail-share", type=float, default=0.05)
+    parser.add_argument("--home", help="instance folder to keep and reuse")
     args = parser.parse_args()
-    home = tempfile.mkdtemp(prefix="alerts_bench_")
+    home = args.home or tempfile.mkdtemp(prefix="alerts_bench_")
+    os.makedirs(home, exist_ok=True)
+    marker = os.path.join(home, f"bench-{args.events}-{args.fail_share}")
+    for stale in ("alerts.db", "alerts.db-wal", "alerts.db-shm", "alerts.jsonl"):  # a fresh alert state
+        if os.path.exists(os.path.join(home, stale)):
+            os.remove(os.path.join(home, stale))
     os.environ["DAGSTER_HOME"] = home
     import dagster as dg
 
@@ -45,14 +53,17 @@ def main() -> None:
     days = [(dt.date(2025, 1, 1) + dt.timedelta(days=i)).isoformat() for i in range(args.events // len(keys) + 1)]
     cursor = Cursor()
     check_signals(instance, keys, cursor)  # the sensor's first tick: nothing yet
+    if os.path.exists(marker):
+        cursor = Cursor()  # reuse: read every stored evaluation as new
     t = time.perf_counter()
-    for i in range(args.events):
+    for i in range(0 if os.path.exists(marker) else args.events):
         key = keys[i % len(keys)]
         passed = rng.random() >= args.fail_share
         instance.report_runless_asset_event(dg.AssetCheckEvaluation(
             asset_key=key.asset_key, check_name=key.name, passed=passed, partition=days[i // len(keys)],
             metadata={"summary": "bench", "observed": dg.MetadataValue.json({"rows": 1})}))
     written = time.perf_counter() - t
+    open(marker, "w").close()
     service = AlertService(db.connect(f"sqlite:///{home}/alerts.db"), engine_for(), from_asset_graph(graph),
                            current_config().alerting, {"local": LocalChannel("local", f"{home}/alerts.jsonl")})
     t0 = time.perf_counter()
@@ -68,7 +79,7 @@ def main() -> None:
           f"incidents/plan/enqueue/deliver {t2 - t1:.3f} s = {t2 - t0:.3f} s (target < 1 s); "
           f"{args.events / (t2 - t0):,.0f} evaluations/s")
     print(f"  {report}")
-    print(f"idle tick (nothing new): {t3 - t2:.3f} s")
+    print(f"next tick (nothing new; delivers what the first left waiting): {t3 - t2:.3f} s")
 
 
 if __name__ == "__main__":

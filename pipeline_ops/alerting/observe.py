@@ -26,6 +26,7 @@ from typing import Any
 
 import dagster as dg
 
+from pipeline_ops.alerting.check_state import latest_check_states
 from pipeline_ops.alerting.signals import Signal
 
 _CHECK_DETAIL_KEYS = ("runbook", "owners", "observed", "bound", "sample", "failing_count", "sql", "dimension", "level")
@@ -59,46 +60,34 @@ def check_signals(instance: dg.DagsterInstance, check_keys, cursor: Cursor,
                   open_failing: Mapping[str, set[str | None]] | None = None) -> list[Signal]:
     """The check partitions whose latest result changed since the cursor, as signals.
 
-    One query gives the latest status of every (check, partition) with a newer event
-    (`get_asset_check_partition_info`, no event payloads); only a partition whose latest result
-    FAILED has its record read (for the metadata the alert shows). A pass is a recovery only where
+    One query gives the latest status of every (check, partition) evaluated since the cursor
+    (`check_state.latest_check_states`, no event payloads); only a partition whose latest result
+    FAILED has its evaluation event read (for the metadata the alert shows). A pass is a recovery only where
     an alert is failing (`open_failing`: "asset.check" -> partitions); a failure followed by a pass
     between two ticks is the latest state, a pass, and alerts nobody.
     """
-    from dagster._core.event_api import PartitionKeyFilter
-    from dagster._core.storage.asset_check_execution_record import AssetCheckExecutionRecordStatus as S
-
     storage, out, now = instance.event_log_storage, [], dt.datetime.now(dt.timezone.utc)
     newest = storage.get_maximum_record_id()
     if cursor.check_event is not None and newest is not None and newest <= cursor.check_event:
         return []  # nothing at all was recorded since the last tick: one cheap query
-    infos = storage.get_asset_check_partition_info(list(check_keys), after_storage_id=cursor.check_event)
-    failed: dict[Any, set[str | None]] = {}
-    for info in infos:
-        if info.latest_execution_status == S.FAILED:
-            failed.setdefault(info.check_key, set()).add(info.partition_key)
-    records = {}
-    for key, partitions in failed.items():
-        # The newest failed records of the key are these partitions' (one query); any not among them
-        # (an older failure re-run) is read on its own.
-        for r in storage.get_asset_check_execution_history(key, limit=len(partitions) + 10, status={S.FAILED}):
-            if r.partition in partitions:
-                records.setdefault((key, r.partition), r)
-        for p in partitions - {part for (k, part) in records if k == key}:
-            r = storage.get_latest_asset_check_execution_by_key([key], partition_filter=PartitionKeyFilter(key=p)).get(key)
-            if r is not None and r.status == S.FAILED:
-                records[(key, p)] = r
-    for info in sorted(infos, key=lambda i: i.latest_check_event_storage_id):
-        key, asset = info.check_key, info.check_key.asset_key.to_user_string()
-        if info.latest_execution_status == S.FAILED:
-            if (key, info.partition_key) in records:
-                out.append(_check_signal(key, records[(key, info.partition_key)]))
-        elif info.latest_execution_status == S.SUCCEEDED and \
-                info.partition_key in (open_failing or {}).get(f"{asset}.{key.name}", ()):
-            out.append(Signal("check", asset, key.name, False, now, info.partition_key,
-                              summary=f"{asset}.{key.name} passes again for {info.partition_key or 'the asset'}"))
-    # Everything up to `newest` has been looked at (its check events are in `infos`).
-    cursor.check_event = max([newest or 0, *(i.latest_check_event_storage_id for i in infos)])
+    states = latest_check_states(storage, check_keys, cursor.check_event)
+    # The failed partitions' evaluation events, for the metadata the alert shows: one query per 500
+    # (check events are mirrored in the index shard, so this works on run-sharded SQLite too).
+    failed_ids = sorted(s.evaluation_id for s in states if s.status == "FAILED")
+    events = {}
+    for start in range(0, len(failed_ids), 500):
+        events.update((r.storage_id, r.event_log_entry) for r in storage.get_event_records(dg.EventRecordsFilter(
+            dg.DagsterEventType.ASSET_CHECK_EVALUATION, storage_ids=failed_ids[start:start + 500])))
+    for state in sorted(states, key=lambda s: s.evaluation_id):
+        key, asset, partition = state.check_key, state.check_key.asset_key.to_user_string(), state.partition
+        if state.status == "FAILED":
+            if (entry := events.get(state.evaluation_id)) is not None:
+                out.append(_check_signal(key, partition, entry))
+        elif state.status == "SUCCEEDED" and partition in (open_failing or {}).get(f"{asset}.{key.name}", ()):
+            out.append(Signal("check", asset, key.name, False, now, partition,
+                              summary=f"{asset}.{key.name} passes again for {partition or 'the asset'}"))
+    # Everything up to `newest` has been looked at (its check events are in `states`).
+    cursor.check_event = max([newest or 0, *(s.evaluation_id for s in states)])
     return out
 
 
@@ -112,15 +101,15 @@ def failing_checks(incidents) -> dict[str, set[str | None]]:
     return out
 
 
-def _check_signal(key, record) -> Signal:
-    evaluation = record.event.dagster_event.event_specific_data if record.event and record.event.dagster_event else None
-    meta = {k: _plain(v) for k, v in (getattr(evaluation, "metadata", None) or {}).items()}
-    failed = record.status.value == "FAILED"
-    severity = getattr(getattr(evaluation, "severity", None), "value", "ERROR")
-    return Signal("check", key.asset_key.to_user_string(), key.name, failed, _ts(record.create_timestamp),
-                  record.partition, "ERROR" if severity == "ERROR" else "WARN",
-                  str(getattr(evaluation, "description", "") or meta.get("summary", "")),
-                  {k: meta[k] for k in _CHECK_DETAIL_KEYS if k in meta}, record.run_id or "")
+def _check_signal(key, partition: str | None, entry) -> Signal:
+    """A failed evaluation as a signal, timed at the evaluation (not at the check's planning)."""
+    evaluation = entry.dagster_event.event_specific_data
+    meta = {k: _plain(v) for k, v in (evaluation.metadata or {}).items()}
+    severity = getattr(evaluation.severity, "value", "ERROR")
+    return Signal("check", key.asset_key.to_user_string(), key.name, True, _ts(entry.timestamp), partition,
+                  "ERROR" if severity == "ERROR" else "WARN",
+                  str(evaluation.description or meta.get("summary", "")),
+                  {k: meta[k] for k in _CHECK_DETAIL_KEYS if k in meta}, entry.run_id or "")
 
 
 def run_failure_signals(instance: dg.DagsterInstance, cursor: Cursor, limit: int = 200) -> list[Signal]:

@@ -107,26 +107,33 @@ class Delivery:
         for attempt in range(2):
             try:
                 with self.engine.begin() as conn:
+                    self._record_delivered(conn, [(i, r) for (i, _), r in zip(claimed, results) if r.ok], finished)
                     for (item, _), result in zip(claimed, results):
-                        outcomes[item.id] = (self._record(conn, item, result, finished), True)
+                        outcomes[item.id] = ("delivered" if result.ok else self._record(conn, item, result, finished),
+                                             True)
                 break
             except sa.exc.IntegrityError:  # a log row written concurrently: look again
                 if attempt:
                     raise
         return [outcomes[item.id] for item in lot]
 
-    def _record(self, conn, item: OutboxItem, result: DeliveryResult, at: dt.datetime) -> str:
-        """One attempt's outcome: delivered (with its log row), retried later, or dead."""
+    @staticmethod
+    def _record_delivered(conn, done: list[tuple[OutboxItem, DeliveryResult]], at: dt.datetime) -> None:
+        """Delivered items: their log rows (unless already there) and `delivered`, in two statements."""
+        if not done:
+            return
         t, log = outbox_table, notification_log_table
-        if result.ok:
-            if conn.execute(sa.select(log.c.id).where(log.c.key == item.key)).first() is None:
-                conn.execute(sa.insert(log).values(
-                    key=item.key, channel=item.channel, incident_id=item.incident_id,
-                    action=item.action, delivered_at=at, status=result.status))
-            conn.execute(sa.update(t).where(t.c.id == item.id).values(
-                state=DELIVERED, delivered_at=at, last_status=result.status,
-                last_detail=short(result.detail) or None))
-            return "delivered"
+        logged = set(conn.execute(sa.select(log.c.key).where(log.c.key.in_([i.key for i, _ in done]))).scalars())
+        if fresh := [i_r for i_r in done if i_r[0].key not in logged]:
+            conn.execute(sa.insert(log), [dict(key=i.key, channel=i.channel, incident_id=i.incident_id,
+                                               action=i.action, delivered_at=at, status=r.status) for i, r in fresh])
+        conn.execute(sa.update(t).where(t.c.id == sa.bindparam("item_id")).values(
+            state=DELIVERED, delivered_at=at, last_status=sa.bindparam("status"), last_detail=sa.bindparam("detail")),
+            [dict(item_id=i.id, status=r.status, detail=short(r.detail) or None) for i, r in done])
+
+    def _record(self, conn, item: OutboxItem, result: DeliveryResult, at: dt.datetime) -> str:
+        """A failed attempt's outcome: retried later, or dead."""
+        t = outbox_table
         attempts = item.attempts + 1
         detail = short(result.detail or (f"status {result.status}" if result.status else "failed"))
         age = at - (item.revived_at or item.created_at)

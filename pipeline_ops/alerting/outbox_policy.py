@@ -7,7 +7,7 @@ import datetime as dt
 import json
 import math
 import random
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 from typing import Any
 
 from pipeline_ops.alerting.notification import Notification
@@ -113,7 +113,8 @@ def _json_default(value: Any) -> Any:
 
 
 def notification_to_json(n: Notification) -> str:
-    data = asdict(n)
+    # Not `dataclasses.asdict`: its deep copy was a fifth of a burst tick; json.dumps copies anyway.
+    data = {f.name: getattr(n, f.name) for f in fields(Notification)}
     data["created_at"] = as_utc(n.created_at).isoformat()
     return json.dumps(data, sort_keys=True, default=_json_default, ensure_ascii=False)
 
