@@ -45,7 +45,7 @@ def build_service(resource: AlertingResource, instance, asset_graph, clock=None)
     cfg = current_config()
     built = build_channels(cfg.alerting.channels)
     service = AlertService(resource.database(instance), engine_for(), from_asset_graph(asset_graph), cfg.alerting,
-                           built.channels, clock)
+                           built.channels, clock, remote=built.lifecycles)
     return service, built
 
 
@@ -78,6 +78,8 @@ def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource
     report = service.tick(signals)
     for name, reason in built.skipped:
         context.log.debug(f"alert channel {name} not configured: {reason}")
+    for error in report.remote_errors:  # alerts still went out; only the read-back missed a tick
+        context.log.warning(f"could not read acknowledgements back from {error}")
     context.update_cursor(cursor.dump())
     context.log.info(str(report))
     return dg.SkipReason(str(report))

@@ -1,5 +1,5 @@
-"""One alerting tick, without Dagster: apply the CLI's commands and the new signals to the
-incidents, plan what is due, put it in the outbox, save, deliver.
+"""One alerting tick, without Dagster: read back PagerDuty's acknowledgements and resolves (when
+configured), apply them and the CLI's commands and the new signals to the incidents, plan what is due, put it in the outbox, save, deliver.
 
 Crash safety: notifications are enqueued (idempotent keys) before the incidents are saved, so a
 tick that dies in between plans the same notifications again next time and the outbox keeps one
@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
+from pipeline_ops.alerting.channels.pagerduty_lifecycle import LifecycleError, PagerDutyLifecycle
 from pipeline_ops.alerting.dispatch import DispatchSettings, plan
 from pipeline_ops.alerting.grouping import Change, apply
 from pipeline_ops.alerting.incident import Incident
@@ -23,6 +24,7 @@ from pipeline_ops.alerting.incidents_store import IncidentStore
 from pipeline_ops.alerting.lineage import Lineage
 from pipeline_ops.alerting.notification import Channel
 from pipeline_ops.alerting.outbox import DeliverySummary, Outbox
+from pipeline_ops.alerting.remote import remote_commands
 from pipeline_ops.alerting.signals import Signal
 from pipeline_ops.alerting.silences import Silence
 from pipeline_ops.config.alerting import AlertingConfig
@@ -38,6 +40,7 @@ class TickReport:
     changes: list[Change]
     enqueued: int
     delivery: DeliverySummary
+    remote_errors: tuple[str, ...] = ()  # PagerDuty lifecycle reads that failed this tick (redacted)
 
     def __str__(self) -> str:
         kinds: dict[str, int] = {}
@@ -48,9 +51,12 @@ class TickReport:
 
 class AlertService:
     def __init__(self, db: sa.Engine, oncall: OnCallEngine, lineage: Lineage, cfg: AlertingConfig,
-                 channels: Mapping[str, Channel], clock: Callable[[], dt.datetime] = utc_now):
+                 channels: Mapping[str, Channel], clock: Callable[[], dt.datetime] = utc_now,
+                 remote: Mapping[str, PagerDutyLifecycle] | None = None):
+        """`remote`: PagerDuty accounts whose acknowledgements and resolves are read back each tick."""
         self.store, self.outbox = IncidentStore(db), Outbox(db, clock=clock)
         self.oncall, self.lineage, self.cfg, self.channels, self.clock = oncall, lineage, cfg, channels, clock
+        self.remote = dict(remote or {})
 
     @property
     def settings(self) -> DispatchSettings:
@@ -65,6 +71,7 @@ class AlertService:
         now = self.clock()
         incidents = self.store.open_incidents() + self.store.unsent_resolved()
         before = {i.id: json.dumps(i.to_json(), default=str) for i in incidents}
+        remote_errors = self._read_remote(incidents, now)
         commands = self.store.pending_commands()
         _apply_commands(incidents, commands)
         changes = apply(signals, incidents, self.lineage)
@@ -74,7 +81,24 @@ class AlertService:
         after = {i.id: json.dumps(i.to_json(), default=str) for i in incidents}
         self.store.save([i for i in incidents if after[i.id] != before.get(i.id)], now, after)
         self.store.mark_applied([c["id"] for c in commands])
-        return TickReport(changes, enqueued, self.outbox.deliver(self.channels))
+        return TickReport(changes, enqueued, self.outbox.deliver(self.channels), remote_errors)
+
+    def _read_remote(self, incidents: list[Incident], now: dt.datetime) -> tuple[str, ...]:
+        """Queue what PagerDuty acknowledged or resolved as commands; a PagerDuty that cannot be read
+        is reported, never fatal (the tick still alerts). Nothing is asked when nothing is open."""
+        live = [i for i in incidents if i.status != "resolved"]
+        if not live or not self.remote:
+            return ()
+        since, errors = min(i.opened_at for i in live) - dt.timedelta(hours=1), []
+        for name, account in self.remote.items():
+            try:
+                states = account.changed_since(since, now + dt.timedelta(minutes=5))
+            except LifecycleError as exc:
+                errors.append(f"{name}: {exc}")
+                continue
+            for c in remote_commands(states, live):
+                self.store.request(**c)
+        return tuple(errors)
 
 
 def _apply_commands(incidents: list[Incident], commands: list[dict]) -> None:

@@ -473,7 +473,7 @@ def test_build_channels_reports_missing_secrets_and_redacts_everywhere(http, tmp
     }.items()}
     env = {"SLACK_URL": slack_url + "\n", "PD_KEY": ROUTING_KEY, "BAD_URL": "not-a-url-xyz",
            "DAGSTER_HOME": str(tmp_path), "SMTP_PW": ""}
-    channels, skipped, redactor = build_channels(specs, env)
+    channels, skipped, redactor, _ = build_channels(specs, env)
     assert sorted(channels) == ["disk", "pager", "team_slack"]
     assert skipped == [("mail", "environment variable SMTP_PW is not set"),
                        ("hook", "environment variable HOOK_URL is not set"),

@@ -18,6 +18,7 @@ from urllib.parse import urlsplit
 from pipeline_ops.alerting.channels.email import EmailChannel
 from pipeline_ops.alerting.channels.local import LocalChannel, default_alerts_path
 from pipeline_ops.alerting.channels.pagerduty import EVENTS_URL, PagerDutyChannel
+from pipeline_ops.alerting.channels.pagerduty_lifecycle import API_URL, PagerDutyLifecycle
 from pipeline_ops.alerting.channels.redact import Redactor
 from pipeline_ops.alerting.channels.slack import SlackChannel
 from pipeline_ops.alerting.channels.spec import ChannelSpec
@@ -27,8 +28,9 @@ from pipeline_ops.alerting.notification import Channel
 
 class BuiltChannels(NamedTuple):
     channels: dict[str, Channel]  # configured name -> channel
-    skipped: list[tuple[str, str]]  # (name, reason) of channels not built
+    skipped: list[tuple[str, str]]  # (name, reason) of channels (or lifecycle read-backs) not built
     redactor: Redactor  # every secret the built channels hold
+    lifecycles: dict[str, PagerDutyLifecycle]  # pagerduty channel name -> its REST read-back
 
 
 class _Skip(Exception):
@@ -88,9 +90,19 @@ def build_channels(specs: Mapping[str, ChannelSpec], env: Mapping[str, str] | No
     redactor = Redactor()
     channels: dict[str, Channel] = {}
     skipped: list[tuple[str, str]] = []
+    lifecycles: dict[str, PagerDutyLifecycle] = {}
     for name, spec in specs.items():
         try:
             channels[name] = _build(name, spec, env, redactor, local_path)
         except _Skip as skip:
             skipped.append((name, str(skip)))
-    return BuiltChannels(channels, skipped, redactor)
+            continue
+        if spec.type == "pagerduty" and spec.api_token_env:
+            try:
+                token = _secret(env, spec.api_token_env, redactor, url=False)
+            except _Skip as skip:
+                skipped.append((f"{name} (PagerDuty acknowledgements read-back)", str(skip)))
+                continue
+            lifecycles[name] = PagerDutyLifecycle(token, api_url=spec.api_url or API_URL,
+                                                  timeout_s=spec.timeout_s, redactor=redactor)
+    return BuiltChannels(channels, skipped, redactor, lifecycles)

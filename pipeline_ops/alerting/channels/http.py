@@ -1,8 +1,8 @@
-"""One JSON POST over the standard library (`urllib.request`), and how a response maps to a result.
+"""One JSON POST (or a GET) over the standard library (`urllib.request`), and how a response maps to a result.
 
 No new dependency: `requests` is in the venv only through Dagster. Every request has a timeout,
 follows no redirect (a webhook that moved is a configuration error, and urllib would replay a
-POST as a body-less GET), and reads at most 64 KiB of the answer. Network failures raise
+POST as a body-less GET), and reads at most 64 KiB of a POST's answer (4 MiB of a GET's). Network failures raise
 `OSError` / `http.client.HTTPException` / `ValueError`; callers turn them into a retryable result
 with `network_failure`. Environment proxies (`HTTPS_PROXY`, `NO_PROXY`) are honoured.
 """
@@ -50,12 +50,23 @@ def post_json(url: str, payload: Any, *, timeout: float = DEFAULT_TIMEOUT_S,
     request = urllib.request.Request(url, data=data, method="POST", headers={
         "Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT,
         **(headers or {})})
+    return _open(request, timeout, _MAX_BODY)
+
+
+def get(url: str, *, timeout: float = DEFAULT_TIMEOUT_S, headers: Mapping[str, str] | None = None,
+        max_body: int = 4 * 1024 * 1024) -> HttpResponse:
+    """GET `url` once and return the answer (at most `max_body` bytes of it), whatever its status."""
+    return _open(urllib.request.Request(url, method="GET", headers={"User-Agent": USER_AGENT, **(headers or {})}),
+                 timeout, max_body)
+
+
+def _open(request: urllib.request.Request, timeout: float, max_body: int) -> HttpResponse:
     try:
         with _OPENER.open(request, timeout=timeout) as resp:
-            return _response(resp.status, resp.headers, resp.read(_MAX_BODY))
+            return _response(resp.status, resp.headers, resp.read(max_body))
     except urllib.error.HTTPError as err:  # a status outside 2xx: still an answer
         try:
-            raw = err.read(_MAX_BODY) if err.fp is not None else b""
+            raw = err.read(max_body) if err.fp is not None else b""
         finally:
             err.close()
         return _response(err.code, err.headers, raw)

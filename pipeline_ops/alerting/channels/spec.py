@@ -1,7 +1,7 @@
 """`ChannelSpec`: how one alert channel is configured (the config models import it).
 
 Secrets are never written in the configuration: the `*_env` fields name the ENVIRONMENT
-VARIABLE that holds them (`webhook_url_env` for Slack, `routing_key_env` for PagerDuty,
+VARIABLE that holds them (`webhook_url_env` for Slack, `routing_key_env` and `api_token_env` for PagerDuty,
 `password_env` for SMTP, `url_env` for a generic webhook). Everything else is plain config.
 Strict (no type coercion: `port: "587"` is an error), unknown keys forbidden, and a key that does
 not apply to the channel's `type` is an error naming the key, as is a missing required one:
@@ -9,7 +9,7 @@ not apply to the channel's `type` is an error naming the key, as is a missing re
 | type      | required                  | optional                                             |
 | --------- | ------------------------- | ---------------------------------------------------- |
 | slack     | webhook_url_env           |                                                      |
-| pagerduty | routing_key_env           | url (default the Events v2 endpoint), source         |
+| pagerduty | routing_key_env           | url (default the Events v2 endpoint), source, api_token_env + api_url (read PagerDuty's acks/resolves back) |
 | email     | host, sender              | port (587), starttls (true), username + password_env, to |
 | webhook   | url_env                   |                                                      |
 | local     |                           | path (default `$DAGSTER_HOME/alerts.jsonl`)          |
@@ -30,7 +30,7 @@ _Address = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
 _COMMON = {"type", "min_interval_s", "timeout_s"}
 _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
     "slack": ({"webhook_url_env"}, set()),
-    "pagerduty": ({"routing_key_env"}, {"url", "source"}),
+    "pagerduty": ({"routing_key_env"}, {"url", "source", "api_token_env", "api_url"}),
     "email": ({"host", "sender"}, {"port", "starttls", "username", "password_env", "to"}),
     "webhook": ({"url_env"}, set()),
     "local": (set(), {"path"}),
@@ -47,6 +47,8 @@ class ChannelSpec(BaseModel):
     routing_key_env: EnvName | None = None  # pagerduty: env var holding the integration key
     url: str | None = None  # pagerduty: the Events API endpoint (not a secret)
     source: str | None = Field(default=None, min_length=1)  # pagerduty: payload.source
+    api_token_env: EnvName | None = None  # pagerduty: env var holding a REST API key (lifecycle read-back)
+    api_url: str | None = None  # pagerduty: the REST API (default https://api.pagerduty.com)
     host: str | None = Field(default=None, min_length=1)  # email: SMTP server
     port: int = Field(default=587, ge=1, le=65535)  # email
     starttls: bool = True  # email: upgrade the connection with STARTTLS (certificate verified)
@@ -59,7 +61,7 @@ class ChannelSpec(BaseModel):
     min_interval_s: float | None = Field(default=None, ge=0)  # None: the channel's default
     timeout_s: float = Field(default=10.0, gt=0, le=120)
 
-    @field_validator("url")
+    @field_validator("url", "api_url")
     @classmethod
     def _http_url(cls, value: str | None) -> str | None:
         if value is not None and not value.startswith(("https://", "http://")):
