@@ -26,7 +26,7 @@ from typing import Any
 
 import dagster as dg
 
-from pipeline_ops.alerting.check_state import latest_check_states
+from pipeline_ops.alerting.check_state import evaluation_events, latest_check_states
 from pipeline_ops.alerting.signals import Signal
 
 _CHECK_DETAIL_KEYS = ("runbook", "owners", "observed", "bound", "sample", "failing_count", "sql", "dimension", "level")
@@ -71,13 +71,7 @@ def check_signals(instance: dg.DagsterInstance, check_keys, cursor: Cursor,
     if cursor.check_event is not None and newest is not None and newest <= cursor.check_event:
         return []  # nothing at all was recorded since the last tick: one cheap query
     states = latest_check_states(storage, check_keys, cursor.check_event)
-    # The failed partitions' evaluation events, for the metadata the alert shows: one query per 500
-    # (check events are mirrored in the index shard, so this works on run-sharded SQLite too).
-    failed_ids = sorted(s.evaluation_id for s in states if s.status == "FAILED")
-    events = {}
-    for start in range(0, len(failed_ids), 500):
-        events.update((r.storage_id, r.event_log_entry) for r in storage.get_event_records(dg.EventRecordsFilter(
-            dg.DagsterEventType.ASSET_CHECK_EVALUATION, storage_ids=failed_ids[start:start + 500])))
+    events = evaluation_events(storage, [s for s in states if s.status == "FAILED"])  # the alerts' metadata
     for state in sorted(states, key=lambda s: s.evaluation_id):
         key, asset, partition = state.check_key, state.check_key.asset_key.to_user_string(), state.partition
         if state.status == "FAILED":

@@ -1,7 +1,9 @@
 """End to end: the real `dagster dev` (webserver + daemon) on 127.0.0.1 serves the asset graph,
 and a backfill launched through its GraphQL API is executed by the daemon into the lake.
 
-This is what `make run` starts, on generated sample data in temporary folders.
+This is what `make run` starts, on generated sample data in temporary folders, with the channel
+secrets set (PagerDuty and Slack pointed at receivers on 127.0.0.1 by a config copy), so the last
+test can look for them everywhere a person could see them.
 """
 
 import datetime as dt
@@ -13,12 +15,14 @@ import socket
 import subprocess
 import time
 import urllib.request
+from contextlib import ExitStack
 from pathlib import Path
 
 import pytest
 
 from pipeline_ops.lake.storage import Lake
-from pipeline_ops.settings import PROJECT_DIR
+from pipeline_ops.settings import DEFAULT_CONFIG, PROJECT_DIR
+from pipeline_ops_tests.alerting.receivers import HttpReceiver, Reply, pd_accepted, slack_ok
 
 pytestmark = pytest.mark.e2e
 
@@ -55,30 +59,53 @@ def wait_for(predicate, timeout: float, what: str):
     raise AssertionError(f"timed out after {timeout}s waiting for {what} (last error: {last_error})")
 
 
+SECRETS = {"PIPELINE_OPS_PAGERDUTY_ROUTING_KEY": "e2eRoutingKey0b5c7d9e1f3a5b7c",
+           "PIPELINE_OPS_PAGERDUTY_API_TOKEN": "e2eRestToken-u+Zq8Wm4Xv2Ty6"}
+SLACK_SECRET = "e2eSlackPath9Hk3Lp5Nr7Qs"  # the secret part of a Slack webhook URL
+
+
+def _config_with_receivers(folder: Path, events: HttpReceiver, rest: HttpReceiver) -> Path:
+    """The default config, its PagerDuty channel sending to and reading from 127.0.0.1."""
+    text = DEFAULT_CONFIG.read_text()
+    marker = "api_token_env: PIPELINE_OPS_PAGERDUTY_API_TOKEN}"
+    assert marker in text
+    path = folder / "config.yaml"
+    path.write_text(text.replace(marker, f"api_token_env: PIPELINE_OPS_PAGERDUTY_API_TOKEN, "
+                                         f"url: {events.url('/v2/enqueue')}, api_url: {rest.url('')}}}"))
+    return path
+
+
 @pytest.fixture(scope="module")
 def dagster_dev(tmp_path_factory):
     """`make run`'s script itself, pointed at temporary folders and a free port."""
     root = tmp_path_factory.mktemp("e2e")
     home, landing, lake = root / "home", root / "landing", root / "lake"
     port = free_port()
-    env = {**os.environ, "DAGSTER_HOME": str(home), "PIPELINE_OPS_LANDING": str(landing),
-           "PIPELINE_OPS_LAKE": str(lake), "PIPELINE_OPS_PORT": str(port), "PIPELINE_OPS_SAMPLE_DAYS": "4",
-           "PIPELINE_OPS_SAMPLE_SCALE": "0.01", "PIPELINE_OPS_SPARK_MASTER": "local[2]"}
-    log = open(root / "run.log", "w")
-    proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_DIR, env=env, stdout=log,
-                            stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        wait_for(lambda: graphql(port, "{ version }")["version"], 240, "the webserver")
-        yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
-        days = [(yesterday - dt.timedelta(days=n)).isoformat() for n in (2, 1)]
-        yield {"port": port, "lake": Lake(str(lake)), "log": root / "run.log", "days": days, "home": home}
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
+    with ExitStack() as stack:
+        events = stack.enter_context(HttpReceiver(pd_accepted("k")))
+        rest = stack.enter_context(HttpReceiver(Reply(200, json.dumps({"incidents": [], "more": False}))))
+        slack = stack.enter_context(HttpReceiver(slack_ok()))
+        env = {**os.environ, "DAGSTER_HOME": str(home), "PIPELINE_OPS_LANDING": str(landing),
+               "PIPELINE_OPS_LAKE": str(lake), "PIPELINE_OPS_PORT": str(port), "PIPELINE_OPS_SAMPLE_DAYS": "4",
+               "PIPELINE_OPS_SAMPLE_SCALE": "0.01", "PIPELINE_OPS_SPARK_MASTER": "local[2]",
+               "PIPELINE_OPS_CONFIG": str(_config_with_receivers(root, events, rest)), **SECRETS,
+               "PIPELINE_OPS_SLACK_WEBHOOK_URL": slack.url(f"/services/T0E2E/B0E2E/{SLACK_SECRET}")}
+        log = open(root / "run.log", "w")
+        proc = subprocess.Popen(["bash", "scripts/run.sh"], cwd=PROJECT_DIR, env=env, stdout=log,
+                                stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            proc.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-        log.close()
+            wait_for(lambda: graphql(port, "{ version }")["version"], 240, "the webserver")
+            yesterday = dt.datetime.now(dt.timezone.utc).date() - dt.timedelta(days=1)
+            days = [(yesterday - dt.timedelta(days=n)).isoformat() for n in (2, 1)]
+            yield {"port": port, "lake": Lake(str(lake)), "log": root / "run.log", "days": days, "home": home,
+                   "events": events, "rest": rest}
+        finally:
+            os.killpg(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+            log.close()
 
 
 def test_run_script_generated_sample_data_and_instance(dagster_dev):
@@ -215,3 +242,35 @@ def test_a_failed_run_reaches_the_local_alert_log_through_the_running_daemon(dag
     [alert] = wait_for(paged, 240, "the alert in alerts.jsonl")
     print(f"\nfailure launched -> alert delivered: {time.monotonic() - failed_at:.0f} s (run included)")
     assert alert["severity"] == "critical" and "runbook" in alert["text"] and "why you:" in alert["text"]
+
+
+def test_no_channel_secret_shows_in_the_ui_logs_or_stored_state(dagster_dev, backfill):
+    """After the alert above: the secrets were used (PagerDuty got the page with its routing key and
+    was asked with its token), yet none appears in what the UI serves (sensor ticks and their logs,
+    runs' event logs, check metadata, the console log) or in any file of the instance (event log,
+    compute logs, the alert database, alerts.jsonl)."""
+    port, secrets = dagster_dev["port"], [*SECRETS.values(), SLACK_SECRET]
+    wait_for(lambda: dagster_dev["events"].requests, 120, "the page at the PagerDuty receiver")
+    assert dagster_dev["events"].requests[0].json["routing_key"] == SECRETS["PIPELINE_OPS_PAGERDUTY_ROUTING_KEY"]
+    asked = wait_for(lambda: dagster_dev["rest"].requests, 120, "a read-back from the PagerDuty REST receiver")
+    assert asked[0].headers["authorization"] == f"Token token={SECRETS['PIPELINE_OPS_PAGERDUTY_API_TOKEN']}"
+    served = [graphql(port, """{ repositoriesOrError { ... on RepositoryConnection { nodes { sensors {
+        name sensorState { ticks(limit: 50) { status skipReason cursor error { message }
+        logEvents { events { message } } } } } } } } }""")]
+    runs = graphql(port, "{ runsOrError { ... on Runs { results { runId tags { key value } } } } }")
+    served.append(runs)
+    for run in runs["runsOrError"]["results"][:20]:
+        served.append(graphql(port, """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection {
+            events { __typename ... on MessageEvent { message } ... on AssetCheckEvaluationEvent { evaluation {
+            description metadataEntries { label ... on TextMetadataEntry { text } ... on JsonMetadataEntry {
+            jsonString } ... on UrlMetadataEntry { url } } } } } } } }""", {"id": run["runId"]}))
+    for page in ("/", "/assets", "/overview/automation", "/runs"):
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}{page}", timeout=30) as resp:
+            served.append(resp.read().decode("utf-8", "replace"))
+    text = json.dumps(served) + Path(dagster_dev["log"]).read_text(errors="replace")
+    assert "stg_fx_rates" in text  # the scan sees the failure's own records
+    leaks = [s for s in secrets if s in text]
+    assert leaks == [], f"served or logged: {leaks}"
+    stored = [(path, s) for path in Path(dagster_dev["home"]).rglob("*") if path.is_file()
+              for s in secrets if s.encode() in path.read_bytes()]
+    assert stored == [], f"stored: {stored}"
