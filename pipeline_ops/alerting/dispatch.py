@@ -16,7 +16,7 @@ Every notification has a stable idempotency key, so planning the same step twice
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from pipeline_ops.alerting.incident import Incident
