@@ -370,3 +370,24 @@ def test_runbook_sections_linked_from_asset_code_exist():
                 where = source.relative_to(PROJECT_DIR)
                 problems.append(f"{where}: {PIPELINES[key].runbook} has no section '{anchor}'")
     assert not problems, "\n".join(problems)
+
+
+INVESTOR_RULE_KEYS = ["pipelines[].chat_channel", "sla.freshness_tolerance_minutes", "alerting.outage_email",
+                      "alerting.severities.<level>.review_business_days", "oncall.escalation[].delay_minutes"]
+
+
+@pytest.mark.parametrize("key", sorted(k for k, p in PIPELINES.items() if p.audience == "investor"))
+def test_investor_runbooks_carry_the_same_rules_with_their_config_keys(key):
+    """Every investor runbook states the incident, email, review and ladder rules, with the keys that change
+    them, and the figures it quotes are the config's: deadline + 30 minutes, the ladder's delays."""
+    pipeline = PIPELINES[key]
+    markdown = text(PROJECT_DIR / pipeline.runbook)
+    rules = " ".join((section(markdown, "communication") + section(markdown, "escalation")).split())
+    missing = [k for k in INVESTOR_RULE_KEYS if f"`{k}" not in rules]
+    assert not missing, f"{key}: communication/escalation must name {missing}"
+    late = (dt.datetime.combine(dt.date(2025, 1, 15), pipeline.sla.deadline_time) + dt.timedelta(minutes=30))
+    assert f"materialized by {late:%H:%M} IST" in rules, f"{key}: the incident trigger is deadline + 30 minutes"
+    assert "2 hours" in rules and "Sev-1" in rules and "Sev-2" in rules and "5 business days" in rules
+    delays = ", ".join(str(step.delay_minutes) for step in CONFIG.oncall.escalation[1:])
+    assert f"`oncall.escalation[].delay_minutes`: {delays})" in rules, f"{key}: ladder delays differ from config"
+    assert f"{CONFIG.pipeline(key).chat_channel}" in rules

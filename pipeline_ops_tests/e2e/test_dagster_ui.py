@@ -9,6 +9,7 @@ test can look for them everywhere a person could see them.
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -214,6 +215,54 @@ def test_real_browser_renders_the_asset_catalog(dagster_dev, tmp_path):
     for key in ("engagement_aggregate", "growth_aggregate", "growth_daily", "profit_unit_level",
                 "investor_monthly_report", "stg_click_events"):
         assert key in dom
+
+
+# UI paths the runbooks tell a person to open, e.g. `/assets/profit_aggregate?view=checks`.
+UI_PATH = re.compile(r"`(/(?:assets|automation|runs|jobs|overview|deployment|locations|asset-groups)\b[^`\s]*)`")
+ASSET_VIEWS = {"checks", "partitions", "events", "lineage", "definition", "automation", "overview", "plots"}
+
+
+def runbook_ui_paths() -> list[str]:
+    return sorted({m.group(1) for path in (PROJECT_DIR / "runbooks").glob("*.md")
+                   for m in UI_PATH.finditer(path.read_text(encoding="utf-8"))})
+
+
+def test_every_ui_path_a_runbook_names_exists_in_the_running_ui(dagster_dev, tmp_path):
+    """Each asset a runbook path names is in the served graph with a view the UI has; one page of each
+    kind, rendered by chromium, shows what the runbook says to look at there."""
+    paths = runbook_ui_paths()
+    assert len(paths) >= 20, paths
+    keys = {"/".join(n["assetKey"]["path"]) for n in graphql(dagster_dev["port"], ASSET_NODES)["assetNodes"]}
+    kinds: dict[str, str] = {}
+    for path in paths:
+        route, _, query = path.partition("?")
+        if route.startswith("/assets/"):
+            assert route.removeprefix("/assets/") in keys, f"runbook path {path}: no such asset in the UI"
+            view = query.removeprefix("view=") if query else ""
+            assert not query or (query.startswith("view=") and view in ASSET_VIEWS), f"runbook path {path}: unknown view"
+            kinds.setdefault(view, path)
+        else:
+            kinds.setdefault(route, path)
+    expected = {"/automation": ["pipeline_ops_alerts", "profit_aggregate_schedule"], "partitions": ["Partitions"],
+                "": ["Materialize"], "checks": None}  # checks: the asset's own check names
+    assert set(kinds) <= set(expected), f"say what a person sees on {sorted(set(kinds) - set(expected))}"
+    for kind, path in kinds.items():
+        markers = expected[kind]
+        if markers is None:
+            asset = path.partition("?")[0].removeprefix("/assets/")
+            node = graphql(dagster_dev["port"], CHECKS, {"path": asset.split("/")})["assetNodes"][0]
+            markers = sorted(c["name"] for c in node["assetChecksOrError"]["checks"])
+        dom = wait_for(lambda: (d := _render(dagster_dev["port"], path, tmp_path)) and all(m in d for m in markers)
+                       and d, 120, f"{path} to show {markers}")
+        assert "Page not found" not in dom, path
+
+
+def _render(port: int, path: str, tmp_path: Path) -> str:
+    out = subprocess.run(
+        [shutil.which("chromium"), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=15000", "--window-size=1400,3000", "--dump-dom", f"http://127.0.0.1:{port}{path}"],
+        capture_output=True, text=True, timeout=120)
+    return out.stdout
 
 
 def test_a_failed_run_reaches_the_local_alert_log_through_the_running_daemon(dagster_dev, backfill):
