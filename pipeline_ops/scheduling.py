@@ -6,8 +6,10 @@
 - The schedule fires `lead_minutes` before the SLA deadline, in the SLA's timezone, and asks
   for the last complete partition (the previous UTC day, or the previous month).
   Its run_key is the pipeline and partition, so a tick that fires twice never runs twice.
-- The freshness policy says the output must have been materialized in the window that ends at
-  the deadline; the freshness daemon records PASS/FAIL against it for alerting.
+- The freshness policy (`dg.FreshnessPolicy.cron`) has its deadline at the SLA deadline plus
+  `freshness_tolerance_minutes` (`fail_cron`): the freshness daemon shows FAIL in the UI once the
+  output is later than the SLO allows. Dagster's cron policy has no WARN and judges the asset as a
+  whole; the per-partition WARN/FAIL that alerting uses is pipeline_ops/freshness.py (see there).
 """
 
 from __future__ import annotations
@@ -17,6 +19,10 @@ import datetime as dt
 import dagster as dg
 
 from pipeline_ops.config.models import Pipeline, Sla
+from pipeline_ops.freshness import last_complete_partition
+
+__all__ = ["deadline_cron", "fail_cron", "freshness_policy", "last_complete_partition", "pipeline_job",
+           "pipeline_schedule", "run_cron"]
 
 
 def _cron(sla: Sla, at: dt.time, day_shift: int = 0) -> str:
@@ -25,35 +31,40 @@ def _cron(sla: Sla, at: dt.time, day_shift: int = 0) -> str:
     return f"{at.minute} {at.hour} * * *"
 
 
+def _shifted(sla: Sla, minutes: int) -> tuple[dt.time, int]:
+    """The deadline moved by `minutes`: (wall time, days moved)."""
+    deadline = dt.datetime.combine(dt.date(2000, 1, 15), sla.deadline_time)
+    at = deadline + dt.timedelta(minutes=minutes)
+    return at.time(), (at.date() - deadline.date()).days
+
+
 def deadline_cron(sla: Sla) -> str:
+    """The SLA deadline: the output partition is on time (PASS) when built by then."""
     return _cron(sla, sla.deadline_time)
+
+
+def fail_cron(sla: Sla) -> str:
+    """Deadline + freshness tolerance: later than this the SLO is breached (FAIL). The Sla model
+    keeps it on the same day for daily SLAs (tolerance < 24 h) and on or before day 28 for monthly."""
+    at, shift = _shifted(sla, sla.freshness_tolerance_minutes)
+    return _cron(sla, at, shift)
 
 
 def run_cron(sla: Sla) -> str:
     """The deadline minus the lead time (a monthly run never moves before day 1 of the month)."""
-    deadline = dt.datetime.combine(dt.date(2000, 1, 15), sla.deadline_time)
-    run_at = deadline - dt.timedelta(minutes=sla.lead_minutes)
-    shift = (run_at.date() - deadline.date()).days
+    run_at, shift = _shifted(sla, -sla.lead_minutes)
     if sla.cadence == "monthly" and sla.day_of_month + shift < 1:
         return _cron(sla, dt.time(0, 0))
-    if sla.cadence == "monthly":
-        return _cron(sla, run_at.time(), shift)
-    return _cron(sla, run_at.time())
+    return _cron(sla, run_at, shift)
 
 
 def freshness_policy(pipeline: Pipeline) -> dg.FreshnessPolicy:
+    """Dagster's view of the SLA: FAIL from deadline + tolerance until the output is built again
+    (any materialization in the day, or 28 days, before that instant counts)."""
     window = dt.timedelta(days=28) if pipeline.sla.cadence == "monthly" else dt.timedelta(hours=24)
     return dg.FreshnessPolicy.cron(
-        deadline_cron=deadline_cron(pipeline.sla), lower_bound_delta=window, timezone=pipeline.sla.timezone
+        deadline_cron=fail_cron(pipeline.sla), lower_bound_delta=window, timezone=pipeline.sla.timezone
     )
-
-
-def last_complete_partition(pipeline: Pipeline, when: dt.datetime) -> str:
-    """The partition a run at `when` should build: yesterday (UTC) or last month."""
-    day = when.astimezone(dt.timezone.utc).date()
-    if pipeline.sla.cadence == "monthly":
-        return (day.replace(day=1) - dt.timedelta(days=1)).strftime("%Y-%m")
-    return (day - dt.timedelta(days=1)).isoformat()
 
 
 def pipeline_job(pipeline: Pipeline) -> dg.UnresolvedAssetJobDefinition:

@@ -5,8 +5,14 @@
   arrival checks are asset checks too, so a late source arrives here.
 - Run failures (`fetch_run_status_changes(RUN_FAILURE)`, ascending from the cursor): one signal
   per asset the run planned to build and did not (the failed step's asset and those skipped after it).
-- Freshness (`get_freshness_state_records`): a change to FAIL (ERROR) or WARN (WARN) is failing,
-  back to PASS a recovery.
+- Freshness of pipeline outputs (`deadline_signals`, rules in pipeline_ops/freshness.py): per
+  output partition due at the SLA deadline, missing from the deadline is a WARN (`freshness_warn`),
+  still missing at deadline + `freshness_tolerance_minutes` an ERROR (`freshness`), each once; its
+  first materialization recovers both (the summary says PASS/WARN/FAIL by when it landed). An
+  output never built before a deadline is not in service yet and owes nothing (Dagster: UNKNOWN).
+- Other assets with a Dagster FreshnessPolicy (`get_freshness_state_records`): a change to FAIL
+  (ERROR) or WARN (WARN) is failing, back to PASS a recovery. Not used for pipeline outputs:
+  Dagster judges those asset-wide with no WARN (see pipeline_ops/freshness.py).
 - Materializations of assets with a run failure seen (`fetch_materializations` after the cursor):
   a recovery of that failure.
 - Late landings: an open arrival alert whose folder has landed since is a recovery (the arrival
@@ -28,6 +34,9 @@ import dagster as dg
 
 from pipeline_ops.alerting.check_state import evaluation_events, latest_check_states
 from pipeline_ops.alerting.signals import Signal
+from pipeline_ops.config.models import Pipeline
+from pipeline_ops import freshness
+from pipeline_ops.asset_meta import runbook_link
 
 _CHECK_DETAIL_KEYS = ("runbook", "owners", "observed", "bound", "sample", "failing_count", "sql", "dimension", "level")
 
@@ -38,6 +47,8 @@ class Cursor:
     runs: str | None = None  # fetch_run_status_changes cursor
     freshness: dict[str, str] = field(default_factory=dict)  # asset -> last state seen
     built: dict[str, int] = field(default_factory=dict)  # asset with a run failure -> last storage id seen
+    # "output|partition" -> [state, deadline ISO]: state WARN/FAIL (alert open) or DONE (settled)
+    deadlines: dict[str, list] = field(default_factory=dict)
 
     @staticmethod
     def load(text: str | None) -> "Cursor":
@@ -181,6 +192,24 @@ def freshness_signals(instance: dg.DagsterInstance, asset_keys, cursor: Cursor, 
                           f"{asset} freshness {before} -> {state} (its FreshnessPolicy deadline)" if failing
                           else f"{asset} is fresh again", {"state": state, "previous": before}))
     return out
+
+
+def deadline_signals(instance: dg.DagsterInstance, pipelines: list[Pipeline], cursor: Cursor,
+                     now: dt.datetime) -> list[Signal]:
+    """Per output partition freshness against the SLA (rules and state: freshness.deadline_signals).
+    One query per partition not settled yet (a second when it is missing); a settled one costs nothing."""
+    def first_built(asset: str, partition: str) -> tuple[dt.datetime, str] | None:
+        recs = instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(asset), asset_partitions=[partition]), limit=1, ascending=True).records
+        return (_ts(recs[0].timestamp), recs[0].run_id or "") if recs else None
+
+    def built_before(asset: str, at: dt.datetime) -> bool:
+        return bool(instance.fetch_materializations(dg.AssetRecordsFilter(
+            asset_key=dg.AssetKey(asset), before_timestamp=at.timestamp()), limit=1).records)
+
+    runbooks = {p.key: runbook_link(p.runbook, "first-checks") for p in pipelines}  # triage: why is it late?
+    return [dataclasses.replace(s, details={**s.details, "runbook": runbooks[s.asset]})
+            for s in freshness.deadline_signals(pipelines, cursor.deadlines, now, first_built, built_before)]
 
 
 def arrival_recoveries(zone, incidents, now: dt.datetime) -> list[Signal]:

@@ -1,8 +1,9 @@
 """The Dagster side of alerting: one sensor and one resource, thin adapters over service.py.
 
 `pipeline_ops_alerts` ticks every 15 s (running by default, so `make run` alerts): it reads what
-is new in the instance (observe.py: check evaluations, run failures, freshness changes, builds
-that recover a failure), folds it into incidents, plans and delivers notifications. One sensor
+is new in the instance (observe.py: check evaluations, run failures, each output's freshness
+against its SLA deadline and tolerance, builds that recover a failure), folds it into incidents,
+plans and delivers notifications. One sensor
 with one composite cursor, on purpose: incidents then have a single writer (the CLI only queues
 commands), and a burst's signals are grouped in one pass. The cursor is saved after the tick, so a
 tick that fails is read again (a repeat counts, it never pages twice: idempotent keys).
@@ -56,10 +57,11 @@ def build_service(resource: AlertingResource, instance, asset_graph, clock=None)
 )
 def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource, landing: LandingResource) -> dg.SkipReason:
     from pipeline_ops.alerting.observe import (
-        Cursor, arrival_recoveries, check_signals, failing_checks, freshness_signals, recovery_signals,
-        run_failure_signals,
+        Cursor, arrival_recoveries, check_signals, deadline_signals, failing_checks, freshness_signals,
+        recovery_signals, run_failure_signals,
     )
     from pipeline_ops.alerting.service import utc_now
+    from pipeline_ops.config import current_config
 
     cursor = Cursor.load(context.cursor)
     graph = context.repository_def.asset_graph
@@ -67,9 +69,13 @@ def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource
     service, built = build_service(alerting, instance, graph)
     open_incidents = service.store.open_incidents()
     check_keys = sorted(graph.asset_check_keys, key=str)
+    # Pipeline outputs: per-partition freshness against the SLA; Dagster's asset-wide state for the rest.
+    pipelines = [p for p in current_config().pipelines if graph.has(dg.AssetKey(p.key))]
+    others = [k for k in graph.get_all_asset_keys() if k.to_user_string() not in {p.key for p in pipelines}]
     signals = [*check_signals(instance, check_keys, cursor, failing_checks(open_incidents)),
                *run_failure_signals(instance, cursor), *recovery_signals(instance, cursor),
-               *freshness_signals(instance, graph.get_all_asset_keys(), cursor, utc_now()),
+               *freshness_signals(instance, others, cursor, utc_now()),
+               *deadline_signals(instance, pipelines, cursor, utc_now()),
                *arrival_recoveries(landing.zone(), open_incidents, utc_now())]
     # Nothing a user's error message carried (a URL with a token) reaches a stored incident.
     signals = [dataclasses.replace(s, summary=built.redactor.redact(s.summary),

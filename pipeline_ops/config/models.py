@@ -13,7 +13,7 @@ import re
 from typing import Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from pipeline_ops.config.oncall import OnCallConfig
 from pipeline_ops.config.quality import QualityConfig
@@ -81,6 +81,8 @@ class Sla(StrictModel):
 
     `deadline` is the wall-clock time by which the previous metric day (monthly: the previous
     month) must be materialized. The schedule fires `lead_minutes` before the deadline.
+    `freshness_tolerance_minutes` is the freshness SLO: built by the deadline is PASS, up to this
+    many minutes later (or still missing then) WARN, later FAIL (pipeline_ops/freshness.py).
     """
 
     deadline: str
@@ -88,7 +90,8 @@ class Sla(StrictModel):
     cadence: Literal["daily", "monthly"] = "daily"
     day_of_month: int = Field(default=1, ge=1, le=28)
     lead_minutes: int = Field(default=45, ge=0, le=24 * 60)
-    freshness_tolerance_minutes: int = Field(default=15, ge=0)
+    # Under a day: a daily output later than that is also late for the next deadline.
+    freshness_tolerance_minutes: int = Field(default=15, ge=0, le=24 * 60 - 1)
 
     _tz = field_validator("timezone")(check_timezone)
 
@@ -101,6 +104,15 @@ class Sla(StrictModel):
     @property
     def deadline_time(self) -> dt.time:
         return parse_hhmm(self.deadline)
+
+    @model_validator(mode="after")
+    def _fail_time_exists_every_month(self) -> "Sla":
+        end = dt.datetime.combine(dt.date(2000, 1, 1), self.deadline_time) + dt.timedelta(
+            minutes=self.freshness_tolerance_minutes)
+        if self.cadence == "monthly" and self.day_of_month + (end.day - 1) > 28:
+            raise ValueError(f"deadline + freshness_tolerance_minutes ({self.freshness_tolerance_minutes}) falls after "
+                             f"day 28, which February lacks: move day_of_month or the deadline earlier")
+        return self
 
 
 class Pipeline(StrictModel):
