@@ -5,7 +5,10 @@ Ladder rules (pitfall 9 and the users' wish list):
   step counts from the alert;
 * each step is resolved when it fires, so a ladder crossing a handoff pages the new on-call;
 * a step whose target is nobody (already paged, on PTO, or no such role) is skipped and does not
-  spend its delay: the next step counts from the last page actually sent.
+  spend its delay: the next step counts from the last page actually sent;
+* a delay waits for someone to acknowledge a page, so until a page has been sent there is nothing
+  to wait for: in a coverage gap (no primary, no backup) the first step that finds someone pages
+  at once, not after its delay.
 * incident commander = the impacted pipeline's secondary owner (plan 002), unless already paged;
 * platform lead = `oncall.platform_lead`, else `team.platform_lead`, else (plan 002) whoever is
   neither primary nor backup that week: the first such member in rota order after the primary
@@ -106,14 +109,14 @@ def ladder(engine: OnCallEngine, pipeline_key: str, alert_at: dt.datetime) -> li
     """Who is paged when, if nobody acknowledges (see module docstring for the rules)."""
     pipeline = engine.cfg.pipeline(pipeline_key)
     paged: set[str] = set()
-    last = alert_at
+    last, sent = alert_at, False
     out: list[Page] = []
     for i, step in enumerate(engine.oc.escalation):
-        at = last + dt.timedelta(minutes=step.delay_minutes)
+        at = last + dt.timedelta(minutes=step.delay_minutes) if sent else last
         a = engine.who(at)
         if step.target == "contact":
             out.append(Page(i, step.target, step.contact, at))
-            last = at
+            last, sent = at, True
             continue
         candidates = {
             "primary": [a.primary], "backup": [a.backup],
@@ -125,7 +128,7 @@ def ladder(engine: OnCallEngine, pipeline_key: str, alert_at: dt.datetime) -> li
             continue
         paged.add(who)
         out.append(Page(i, step.target, who, at))
-        last = at
+        last, sent = at, True
     return out
 
 
