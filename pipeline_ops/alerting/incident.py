@@ -56,6 +56,12 @@ class Incident:
     held_until: dt.datetime | None = None  # chat held outside business hours
     silenced_by: str | None = None  # the silence that muted it when last looked at
     trail: list[str] = field(default_factory=list)  # what happened, one line each, for `incidents show`
+    # Added later (defaults keep stored incidents loadable): the severity level (alerting.severities key,
+    # only ever rises while open), the review due date (ISO date, None: no review), the outage e-mail sent.
+    severity: str | None = None
+    review_due: str | None = None
+    outage_email_sent: bool = False
+    ladder_started_at: dt.datetime | None = None  # when the page ladder started (its delays count from here)
 
     @property
     def root_alert(self) -> AlertState:
@@ -82,7 +88,8 @@ class Incident:
 
 
 _INCIDENT_FIELDS, _ALERT_FIELDS = fields(Incident), fields(AlertState)
-_TIME_KEYS = {"opened_at", "acknowledged_at", "resolved_at", "notified_at", "first_seen", "last_seen", "held_until"}
+_TIME_KEYS = {"opened_at", "acknowledged_at", "resolved_at", "notified_at", "first_seen", "last_seen", "held_until",
+              "ladder_started_at"}
 
 
 def _encode(value: Any) -> Any:

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from pipeline_ops.alerting.incident import AlertState, Incident
 from pipeline_ops.alerting.lineage import Lineage
+from pipeline_ops.config.alerting import SeverityLevel
 
 SAMPLE_ROWS = 3
 
@@ -53,17 +54,22 @@ def affected_outputs(incident: Incident, lineage: Lineage, investor: set[str]) -
 
 
 def render(incident: Incident, lineage: Lineage, severity: str, pipeline: str, why: str, ui_base: str,
-           investor_pipelines: set[str]) -> tuple[str, str, dict[str, Any], tuple[tuple[str, str], ...]]:
-    """(title, text, fields, links) of the incident's notification."""
+           investor_pipelines: set[str], level: SeverityLevel | None = None,
+           ) -> tuple[str, str, dict[str, Any], tuple[tuple[str, str], ...]]:
+    """(title, text, fields, links) of the incident's notification; `level` is its rung of the
+    severity ladder (label, ack expectation, review)."""
     root = incident.root_alert
     others = [a for a in incident.alerts.values() if a.fingerprint != root.fingerprint]
-    title = f"[{severity.upper()}] {root.asset}.{root.name} failed for {root.partition or 'all partitions'}"
+    label = level.label if level else severity.upper()
+    title = f"[{label}] {root.asset}.{root.name} failed for {root.partition or 'all partitions'}"
     if others:
         title += f" (+{len(others)} related)"
     affected = affected_outputs(incident, lineage, investor_pipelines)
     runbook = root.details.get("runbook")
     url = asset_url(ui_base, root.asset, root.partition)
-    lines = [root.summary, "", f"pipeline {pipeline} | partition {root.partition or 'all'} | severity {severity}",
+    lines = [root.summary, "", f"pipeline {pipeline} | partition {root.partition or 'all'} | {label}"
+             + (f" ({level.meaning})" if level else f" | severity {severity}"),
+             *_expectations(incident, level),
              "failing:", *[line for a in (root, *others) if a.failing for line in _alert_lines(a)]]
     if affected:
         lines.append(f"investor-facing outputs affected: {', '.join(affected)}")
@@ -73,7 +79,18 @@ def render(incident: Incident, lineage: Lineage, severity: str, pipeline: str, w
         lines.append(f"owners: {root.details['owners']}")
     lines += [f"in Dagster: {url}", f"why you: {why}", f"incident {incident.id}: pipeline-ops incidents ack {incident.id}"]
     fields = {"incident_id": incident.id, "pipeline": pipeline, "asset": root.asset, "check": root.name,
-              "partition": root.partition, "severity": severity, "affected_outputs": affected,
+              "partition": root.partition, "severity": severity, "level": incident.severity, "label": label,
+              "review_due": incident.review_due, "affected_outputs": affected,
               "also_affects": [f"{a.asset}.{a.name}[{a.partition or 'all'}]" for a in others], "why": why}
     links = tuple((label, href) for label, href in (("runbook", runbook), ("Dagster", url)) if href)
     return title, "\n".join(lines), fields, links
+
+
+def _expectations(incident: Incident, level: SeverityLevel | None) -> list[str]:
+    """What the level asks of the person told: acknowledge within N minutes, a review by a date."""
+    if level is None:
+        return []
+    parts = [f"acknowledge within {level.ack_within_minutes} min"] if level.ack_within_minutes else []
+    if incident.review_due:
+        parts.append(f"post-incident review due {incident.review_due}")
+    return ["; ".join(parts)] if parts else []

@@ -92,6 +92,7 @@ def run_incidents(args: argparse.Namespace) -> int:
             print(f"pipeline-ops: no incident {args.incident_id!r} (see `pipeline-ops incidents list --all`)", file=sys.stderr)
             return 1
         print(f"{inc.id}  {inc.status}  opened {inc.opened_at:%Y-%m-%d %H:%M}Z  root {inc.root}")
+        print(f"  {_severity_text(inc)}")
         for a in inc.alerts.values():
             print(f"  [{a.role}] {a.asset}.{a.name} [{a.partition or 'all'}] {a.level} "
                   f"{'FAILING' if a.failing else 'recovered'} x{a.count}: {a.summary[:160]}")
@@ -113,6 +114,16 @@ def run_incidents(args: argparse.Namespace) -> int:
     return 0
 
 
+def _severity_text(inc) -> str:
+    """"Sev-1, review due 2025-10-06" (labels from `alerting.severities`); set when first routed."""
+    from pipeline_ops.config import current_config
+
+    if inc.severity is None:
+        return "severity not set yet (within the grouping wait)"
+    level = current_config().alerting.severities[inc.severity]
+    return f"{level.label}, " + (f"review due {inc.review_due}" if inc.review_due else "no review")
+
+
 def _list(store, outbox, args) -> int:
     items = store.all() if args.all else store.open_incidents()
     dead = outbox.dead_letters()
@@ -128,7 +139,7 @@ def _list(store, outbox, args) -> int:
     for i in items:
         failing = sum(a.failing for a in i.alerts.values())
         print(f"{i.id}  {i.status:12} {i.opened_at:%Y-%m-%d %H:%M}Z  {i.root_alert.asset}.{i.root_alert.name} "
-              f"[{i.root_alert.partition or 'all'}]  {len(i.alerts)} alert(s), {failing} failing")
+              f"[{i.root_alert.partition or 'all'}]  {len(i.alerts)} alert(s), {failing} failing  {_severity_text(i)}")
     for label, rows in (("undelivered", waiting), ("DEAD LETTERS (not delivered; `incidents retry KEY`)", dead)):
         if rows:
             print(f"\n{label}:")

@@ -83,10 +83,12 @@ def test_severity_takes_the_most_important_pipeline_downstream():
     e = engine("default")
     incidents: list[Incident] = []
     apply([sig("stg_account_daily", "account_volume", at("2025-09-03 03:00"), level="WARN")], incidents, LINEAGE)
-    assert severity(e, LINEAGE, incidents[0]) == ("warning", "growth_aggregate")
+    assert severity(e, LINEAGE, incidents[0]) == ("warning", "growth_aggregate", "sev3")
     incidents = []
     apply([sig("stg_account_daily", "contract", at("2025-09-03 03:00"))], incidents, LINEAGE)
-    assert severity(e, LINEAGE, incidents[0]) == ("critical", "growth_aggregate")  # investor downstream: page
+    # an ERROR upstream of an investor output: Sev-2 (at risk), which pages
+    assert severity(e, LINEAGE, incidents[0]) == ("error", "growth_aggregate", "sev2")
+    assert route(e, LINEAGE, incidents[0], at("2025-09-03 03:00")).mode == "page"
     incidents = []
     apply([sig("growth_daily", "plausibility", at("2025-09-03 03:00"))], incidents, LINEAGE)
     assert route(e, LINEAGE, incidents[0], at("2025-09-03 03:00")).mode == "hold"
