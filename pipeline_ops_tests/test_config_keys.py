@@ -197,6 +197,21 @@ def member_facing(data: dict) -> tuple:
             repr(pipeline_oncall(e, "profit_aggregate", ist("2025-08-26 03:00"))))
 
 
+def page_why(data: dict) -> str:
+    """Why the first page of an investor failure went to its person (eng_a is primary in week 1)."""
+    from pipeline_ops.alerting.dispatch import DispatchSettings, plan
+    from pipeline_ops.alerting.grouping import apply
+    from pipeline_ops.alerting.lineage import Lineage
+    from pipeline_ops.alerting.signals import Signal
+
+    at = ist("2025-08-26 03:00")
+    incidents: list = []
+    lineage = Lineage({"profit_aggregate": frozenset()}, {"profit_aggregate": "profit_aggregate"})
+    apply([Signal("check", "profit_aggregate", "ratios_defined", True, at, "2025-08-25")], incidents, lineage)
+    [page] = plan(incidents, engine(data), lineage, [], DispatchSettings(dt.timedelta(0), ("pagerduty",), ("slack",), ""), at)
+    return page.fields["why"]
+
+
 def chat_notification(data: dict) -> tuple:
     """The chat notification an experiment pipeline's failure sends in business hours."""
     from pipeline_ops.alerting.dispatch import DispatchSettings, plan
@@ -247,6 +262,58 @@ def tolerance_effects(data: dict) -> tuple[str, str]:
     from pipeline_ops.scheduling import freshness_policy
 
     return profit_verdict(data)[1], freshness_policy(cfg(data).pipeline("profit_aggregate")).deadline_cron
+
+
+# --- alerting: the notifications one failure gets, with the config's alerting section -------------
+
+ALERT_LINEAGE = {"stg_fx_rates": frozenset(), "profit_aggregate": frozenset({"stg_fx_rates"}),
+                 "growth_daily": frozenset({"stg_fx_rates"})}
+ALERT_PIPELINES = {"stg_fx_rates": "profit_aggregate", "profit_aggregate": "profit_aggregate",
+                   "growth_daily": "growth_daily"}
+
+
+def notifications(asset: str = "profit_aggregate", at: str = "2025-10-17 03:00", minutes: tuple = (0.5,)):
+    """Observe: (channel, title first word, text) of what one ERROR on `asset` sends at each tick."""
+    def observe(data: dict) -> list[tuple]:
+        from pipeline_ops.alerting.dispatch import DispatchSettings, plan
+        from pipeline_ops.alerting.grouping import apply
+        from pipeline_ops.alerting.lineage import Lineage
+        from pipeline_ops.alerting.signals import Signal
+        from pipeline_ops.alerting.silences import Silence
+
+        a = cfg(data).alerting
+        settings = DispatchSettings(dt.timedelta(seconds=a.grouping_wait_seconds), tuple(a.page), tuple(a.chat),
+                                    a.ui_base_url, a.severities, a.outage_email)
+        t0, lineage, incidents = ist(at), Lineage(ALERT_LINEAGE, ALERT_PIPELINES), []
+        apply([Signal("check", asset, "ratios_defined", True, t0, "2025-10-16")], incidents, lineage)
+        silences = [Silence(**x.model_dump()) for x in a.silences]
+        return [(n.channel, n.key.split("|")[2], n.title.split(" ")[0], n.text)
+                for m in minutes for n in plan(incidents, engine(data), lineage, silences, settings,
+                                              t0 + dt.timedelta(minutes=m))]
+    return observe
+
+
+def outage_mails(asset: str = "profit_aggregate", minutes: tuple = (0.5,)):
+    observe = notifications(asset, minutes=minutes)
+    return lambda d: [n[0] for n in observe(d) if n[1] == "outage"]
+
+
+def part(observe: Callable[[dict], list[tuple]], index: int, pick: Callable[[Any], Any] = lambda v: v):
+    return lambda d: [pick(n[index]) for n in observe(d)]
+
+
+def slack_routes(data: dict) -> dict[str, str]:
+    """Which webhook variable each chat channel's messages use (the built channel's URLs)."""
+    from pipeline_ops.alerting.channels import build_channels
+
+    env = {"PIPELINE_OPS_SLACK_WEBHOOK_URL": "https://hooks.example/default", "SLACK_GROWTH": "https://hooks.example/growth"}
+    slack = build_channels(cfg(data).alerting.channels, env=env).channels["slack"]
+    return dict(slack._channel_urls)
+
+
+SEV = lambda level: lambda d: d["alerting"]["severities"][level]  # noqa: E731
+OUTAGE = lambda d: d["alerting"]["outage_email"]  # noqa: E731
+ALERTING = lambda d: d["alerting"]  # noqa: E731
 
 
 # --- one case per documented key -------------------------------------------------------------------
@@ -312,8 +379,10 @@ CASES: dict[str, Case] = {
                                  ["asha@company.example", "engineer-b@company.example"]),
     "team.members[].chat": Case(_set(lambda d: member(d, "eng_a"), "chat", "@asha"),
                                 contact_chat, "@engineer-a", "@asha"),
-    "team.members[].timezone": Case(_set(lambda d: member(d, "eng_a"), "timezone", "America/New_York"), member_facing,
-                                    None, None, broken="validated, then read by nothing (no page, feed or lint uses it)"),
+    # A page names the time where the person is when that is not the team's: 03:00 IST = 17:30 EDT the day before.
+    "team.members[].timezone": Case(_set(lambda d: member(d, "eng_a"), "timezone", "America/New_York"),
+                                    lambda d: page_why(d).split("page at any hour)")[1], "",
+                                    "; Mon 17:30 EDT your time (America/New_York)"),
     # A is primary in week 1; a calendar of their own with a day off on Wed 2025-08-27 -> lint warns.
     "team.members[].holiday_calendar": Case(
         _set(lambda d: member(d, "eng_a"), "holiday_calendar", "own"), own_holiday_warnings, [],
@@ -360,11 +429,47 @@ CASES: dict[str, Case] = {
                                 asset_args("profit_aggregate", lambda a: str(a["metadata"]["runbook"].value)),
                                 str(PROJECT_DIR / "runbooks/profit_aggregate.md"), str(PROJECT_DIR / "runbooks/profit_v2.md")),
     "pipelines[].chat_channel": Case(_set(lambda d: pipe(d, "growth_daily"), "chat_channel", "#growth-team"),
-                                     chat_notification, None, None,
-                                     broken="validated, then read by nothing: chat goes to alerting.chat channels only"),
+                                     lambda d: [n.split("'chat_channel': ")[1].split(",")[0] for n in chat_notification(d)],
+                                     ["'#data-pipeline-alerts'"], ["'#growth-team'"]),
     # The rota's primary order: week 1 is members[0].
     "oncall": Case(_set(lambda d: d["oncall"]["rotations"][0], "members", ["eng_b", "eng_a", "eng_c", "eng_d"]),
                    who("2025-08-25 12:00"), ("eng_a", "eng_b"), ("eng_b", "eng_a")),
+    # Alerting (hand-derived from default.yaml: week 8, eng_d primary; Fri 2025-10-17 03:00 IST).
+    "alerting.grouping_wait_seconds": Case(_set(ALERTING, "grouping_wait_seconds", 120),
+                                           part(notifications(), 0), ["pagerduty", "local"], []),
+    "alerting.ui_base_url": Case(_set(ALERTING, "ui_base_url", "https://dagster.example.com"),
+                                 part(notifications(), 3, lambda t: t.split("in Dagster: ")[1].split("/")[2]),
+                                 ["127.0.0.1:3000"] * 2, ["dagster.example.com"] * 2),
+    "alerting.channels.channel_webhooks": Case(
+        _set(lambda d: d["alerting"]["channels"]["slack"], "channel_webhooks", {"#growth": "SLACK_GROWTH"}),
+        slack_routes, {}, {"#growth": "https://hooks.example/growth"}),
+    "alerting.page": Case(_set(ALERTING, "page", ["local"]), part(notifications(), 0), ["pagerduty", "local"], ["local"]),
+    "alerting.chat": Case(_set(ALERTING, "chat", ["local"]), part(notifications("growth_daily", "2025-10-16 11:00"), 0),
+                          ["slack", "local"], ["local"]),
+    "alerting.severities.label": Case(_set(SEV("sev1"), "label", "P1"), part(notifications(), 2),
+                                      ["[Sev-1]"] * 2, ["[P1]"] * 2),
+    "alerting.severities.meaning": Case(_set(SEV("sev1"), "meaning", "investors see it"),
+                                        part(notifications(), 3, lambda t: "(investors see it)" in t), [False] * 2, [True] * 2),
+    # an upstream ERROR is Sev-2: paged; routed to chat it is held (03:00 is outside business hours)
+    "alerting.severities.route": Case(_set(SEV("sev2"), "route", "chat"), part(notifications("stg_fx_rates"), 0),
+                                      ["pagerduty", "local"], []),
+    "alerting.severities.ack_within_minutes": Case(
+        _set(SEV("sev1"), "ack_within_minutes", 5), part(notifications(), 3, lambda t: t.split("acknowledge within ")[1][:6]),
+        ["15 min"] * 2, ["5 min;"] * 2),
+    # Fri 2025-10-17 + 5 business days (Mon 20 Diwali) = Mon 27; + 2 = Wed 22
+    "alerting.severities.review_business_days": Case(
+        _set(SEV("sev1"), "review_business_days", 2), part(notifications(), 3, lambda t: t.split("review due ")[1][:10]),
+        ["2025-10-27"] * 2, ["2025-10-22"] * 2),
+    # the outage e-mail (key `<incident>|trigger|outage|<channel>`): after 120 min by default
+    "alerting.outage_email.after_minutes": Case(_set(OUTAGE, "after_minutes", 60), outage_mails(minutes=(0.5, 61)),
+                                                [], ["email", "local"]),
+    "alerting.outage_email.severities": Case(_set(OUTAGE, "severities", ["sev1", "sev2"]),
+                                             outage_mails("stg_fx_rates", minutes=(0.5, 121)), [], ["email", "local"]),
+    "alerting.outage_email.channels": Case(_set(OUTAGE, "channels", ["local"]), outage_mails(minutes=(0.5, 121)),
+                                           ["email", "local"], ["local"]),
+    "alerting.silences": Case(_set(ALERTING, "silences", [{
+        "id": "fx", "starts_at": "2025-10-16T00:00:00Z", "ends_at": "2025-10-18T00:00:00Z", "reason": "drill",
+        "created_by": "eng_a", "asset": "profit_*"}]), part(notifications(), 0), ["pagerduty", "local"], []),
 }
 
 

@@ -127,7 +127,17 @@ def _why(engine: OnCallEngine, page, r: Route) -> str:
     extra = f"; holiday promotion: {a.holiday}" if a.holiday and page.target in ("primary", "backup") else ""
     trace = f"; {a.trace[-1]}" if a.trace and page.target in ("primary", "backup") else ""
     step = "first page" if page.step == 0 else f"escalation step {page.step}, unacknowledged"
-    return f"{engine.label(page.who)} as {role}, {week}{extra}{trace} ({step}; {r.reason})"
+    return f"{engine.label(page.who)} as {role}, {week}{extra}{trace} ({step}; {r.reason}){_local_time(engine, page)}"
+
+
+def _local_time(engine: OnCallEngine, page) -> str:
+    """The page's time where the person is (`team.members[].timezone`), when that is not the team's."""
+    from zoneinfo import ZoneInfo
+
+    tz = ZoneInfo(engine.cfg.member(page.who).timezone)
+    if page.at.astimezone(tz).utcoffset() == page.at.astimezone(engine.tz).utcoffset():
+        return ""
+    return f"; {page.at.astimezone(tz):%a %H:%M %Z} your time ({tz.key})"
 
 
 def _send(inc, r: Route, step: int | str, who: str | None, why: str, channels: Sequence[str], engine, lineage, settings,
@@ -135,6 +145,7 @@ def _send(inc, r: Route, step: int | str, who: str | None, why: str, channels: S
     investor = {p.key for p in engine.cfg.pipelines if p.audience == "investor"}
     title, text, fields, links = render(inc, lineage, r.severity, r.pipeline, why, settings.ui_base_url, investor,
                                         settings.severities[r.level])
+    fields["chat_channel"] = _chat_channel(engine, r.pipeline)
     if who and who not in inc.paged:
         inc.paged.append(who)
     # A closing notification (who is None) goes to everyone paged.
@@ -162,3 +173,9 @@ def _closing(inc: Incident, action: str, engine, lineage, settings, now) -> list
     else:
         inc.ack_sent = True
     return out
+
+
+def _chat_channel(engine: OnCallEngine, pipeline: str) -> str | None:
+    """The routing pipeline's `chat_channel` (Slack posts there when it has that channel's webhook)."""
+    known = {p.key: p.chat_channel for p in engine.cfg.pipelines}
+    return known.get(pipeline)

@@ -1,7 +1,9 @@
 """Signals -> alerts -> incidents, grouped by root cause with the asset lineage.
 
 Rules, in order, for a failing signal (its fingerprint: pipeline|asset|check-or-class|partition):
-1. *Repeat*: an open incident already has the fingerprint -> counted there, nobody is paged again.
+1. *Repeat*: an open incident already has the fingerprint -> counted there, nobody is paged again
+   (unless the repeat is an ERROR of a WARN alert: the alert becomes ERROR, and the incident's
+   severity level may rise, which re-routes it; a level never falls).
 2. *Consequence*: an open incident has a failing alert on an asset upstream of this one, for a
    partition that overlaps (a month contains its days; freshness covers every partition) -> joins
    it as "also affects". This replaces Alertmanager's hand-written inhibit rules.
@@ -99,6 +101,9 @@ def _place(s: Signal, live: _Live, lineage: Lineage) -> Change:
         if not a.failing:
             a.failing = True
             inc.note(s.at, f"{fp} failing again")
+        if s.level == "ERROR" and a.level != "ERROR":  # a WARN that worsened (freshness WARN -> FAIL)
+            a.level = "ERROR"
+            inc.note(s.at, f"{fp} now ERROR")
         return Change(inc.id, "repeat", fp)
     ups = lineage.ancestors(s.asset)
     for inc in live.on_assets(ups & live.by_asset.keys()):

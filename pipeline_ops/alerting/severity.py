@@ -8,6 +8,11 @@ The rules (the ladder's labels, routes, ack times and reviews are config: `alert
   freshness WARN (not built at its deadline, still within the tolerance).
 - **sev3**, everything else: failures that reach experiment pipelines only, and WARNs.
 "Investor" follows the lineage: an asset that feeds any investor-facing pipeline is investor-grade.
+What the signals really carry (signals.py): kind `check` (an asset check, the landing arrival check
+`landing/<source>.arrived` included), `run_failure`, `freshness` (ERROR = FAIL; the output's WARN
+is the check name `freshness_warn`, or Dagster's WARN state, both kind `freshness`); `materialized`
+only recovers. An alert's level is ERROR or WARN; a WARN alert that repeats as an ERROR becomes an
+ERROR (grouping.py), so its incident's level can rise without a new fingerprint.
 An incident is on the highest rung of any of its alerts; while open it can rise, never fall (a
 page already sent is not taken back by a recovery of its worst alert).
 """

@@ -119,9 +119,9 @@ def _severity_text(inc) -> str:
     from pipeline_ops.config import current_config
 
     if inc.severity is None:
-        return "severity not set yet (within the grouping wait)"
-    level = current_config().alerting.severities[inc.severity]
-    return f"{level.label}, " + (f"review due {inc.review_due}" if inc.review_due else "no review")
+        return "severity not set yet (not routed: within the grouping wait, or silenced)"
+    level = current_config().alerting.severities.get(inc.severity)  # the key itself if the config lost it
+    return f"{level.label if level else inc.severity}, " + (f"review due {inc.review_due}" if inc.review_due else "no review")
 
 
 def _list(store, outbox, args) -> int:

@@ -64,9 +64,10 @@ DEFAULT_SEVERITIES = {
     "sev1": SeverityLevel(label="Sev-1", meaning="investor output wrong, or late past its SLA and freshness tolerance",
                           route="page", ack_within_minutes=15, review_business_days=5),
     "sev2": SeverityLevel(label="Sev-2", meaning="investor output at risk: an upstream of it failing an ERROR check "
-                          "or its run, or the output late within its freshness tolerance",
+                          "or its run, its landing late, or the output late within its freshness tolerance",
                           route="page", ack_within_minutes=30, review_business_days=5),
-    "sev3": SeverityLevel(label="Sev-3", meaning="experiment-only failure, or a warning", route="chat"),
+    "sev3": SeverityLevel(label="Sev-3", meaning="experiment-only output, or a warning on any output", route="chat",
+                          ack_within_minutes=None, review_business_days=None),
 }
 
 

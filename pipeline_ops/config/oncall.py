@@ -226,13 +226,6 @@ class BusinessHours(_Strict):
         return self
 
 
-class Route(_Strict):
-    """page: page at any hour. business_hours: chat message in business hours, otherwise held
-    until the next business day's start."""
-
-    mode: Literal["page", "business_hours"]
-
-
 class WatchPeriod(_Strict):
     """Heightened watch (plan 004): the last N days of each month, team timezone."""
 
@@ -268,12 +261,16 @@ class OnCallConfig(_Strict):
         min_length=1,
     )
     platform_lead: str | None = None  # member id; default team.platform_lead, else off-rotation rule
-    routing: dict[Literal["investor", "experiment"], Route] = {
-        "investor": Route(mode="page"),
-        "experiment": Route(mode="business_hours"),
-    }
     watch_periods: list[WatchPeriod] = []
     lint: LintSettings = LintSettings()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _retired_keys(cls, data: object) -> object:
+        if isinstance(data, dict) and "routing" in data:
+            raise ValueError("routing: retired; how each failure is delivered is the route of its severity "
+                             "level, alerting.severities.<sev1|sev2|sev3>.route (page or chat): remove oncall.routing")
+        return data
 
     def reference_problems(self, cfg: PipelineOpsConfig) -> list[tuple[str, str]]:
         """(key path, message) for member ids, calendars and pipelines that do not exist."""

@@ -68,17 +68,20 @@ class PipelineOnCall:
 
 
 def route(engine: OnCallEngine, pipeline_key: str, t: dt.datetime) -> RouteDecision:
-    """investor -> page at any hour; experiment -> chat in business hours, else hold until the
-    next business day's opening (weekends and team holidays skipped, team timezone)."""
+    """How a failure of this pipeline's output reaches people, from the severity ladder
+    (`alerting.severities`): an investor output's ERROR is sev1, an experiment output's sev3; the
+    level's route `page` pages at any hour, `chat` chats in business hours, else holds until the next
+    business day's opening (weekends and team holidays skipped, team timezone)."""
     pipeline = engine.cfg.pipeline(pipeline_key)
-    mode = engine.oc.routing.get(pipeline.audience)
-    if mode is None or mode.mode == "page":
-        return RouteDecision("page", t, f"{pipeline.audience} pipeline: page at any hour")
+    level_key = "sev1" if pipeline.audience == "investor" else "sev3"
+    level = engine.cfg.alerting.severities[level_key]
+    if level.route == "page":
+        return RouteDecision("page", t, f"{pipeline.audience} output failing: {level.label}, page at any hour")
     opening = engine.business.next_opening(t)
     if opening == t:
-        return RouteDecision("chat", t, f"{pipeline.audience} pipeline in business hours: chat message")
+        return RouteDecision("chat", t, f"{pipeline.audience} output failing: {level.label}, chat in business hours")
     local = opening.astimezone(engine.tz)
-    return RouteDecision("hold", opening, f"outside business hours: held until {local:%Y-%m-%d %H:%M %Z}")
+    return RouteDecision("hold", opening, f"{level.label} outside business hours: held until {local:%Y-%m-%d %H:%M %Z}")
 
 
 def watch_at(engine: OnCallEngine, t: dt.datetime, pipeline_key: str | None = None) -> tuple[str | None, tuple[str, ...]]:

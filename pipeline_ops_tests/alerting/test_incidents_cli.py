@@ -71,3 +71,28 @@ def test_a_cli_silence_mutes_matching_alerts_until_expired(tmp_path, capsys):
     clock.t = t0 + dt.timedelta(minutes=2)  # after the expiry (real time, moments after t0)
     assert service.tick([]).enqueued == 1
     assert main(["silence", "--db", url, "add", "--duration", "1h", "--reason", "r", "--by", "b"]) == 2  # no matcher
+
+
+def test_list_and_show_print_each_incidents_severity_and_review_due(tmp_path, capsys):
+    # Fri 2025-10-17 03:00 IST. Sev-1: 5 business days after Fri 17, Mon 20 being Diwali (team calendar):
+    # Tue 21, Wed 22, Thu 23, Fri 24, Mon 27 -> review due 2025-10-27. Sev-3: no review.
+    t0 = at("2025-10-17 03:00")
+    clock = Clock(t0)
+    service, url = _service(tmp_path, clock)
+    service.tick([sig("profit_aggregate", "ratios_defined", t0, "2025-10-16"),
+                  sig("growth_daily", "plausibility", t0, "2025-10-16")])
+    capsys.readouterr()
+    assert main(["incidents", "--db", url, "list"]) == 0
+    before = capsys.readouterr().out
+    assert before.count("severity not set yet") == 2  # inside the grouping wait: not routed yet
+    clock.t = t0 + dt.timedelta(seconds=30)
+    service.tick([])
+    assert main(["incidents", "--db", url, "list"]) == 0
+    rows = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("inc-")}
+    by_asset = {("profit" if "profit_aggregate.ratios_defined" in line else "growth"): (key, line)
+                for key, line in rows.items()}
+    assert by_asset["profit"][1].endswith("Sev-1, review due 2025-10-27")
+    assert by_asset["growth"][1].endswith("Sev-3, no review")  # held until Tue 09:00, but routed
+    assert main(["incidents", "--db", url, "show", by_asset["profit"][0]]) == 0
+    shown = capsys.readouterr().out.splitlines()
+    assert shown[1] == "  Sev-1, review due 2025-10-27"

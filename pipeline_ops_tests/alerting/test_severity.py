@@ -130,3 +130,42 @@ def test_an_incident_stored_before_severities_loads():
         old.pop(key)
     loaded = Incident.from_json(old)
     assert (loaded.severity, loaded.review_due, loaded.outage_email_sent, loaded.ladder_started_at) == (None, None, False, None)
+
+
+def test_a_late_landing_upstream_of_investor_outputs_is_sev2_and_pages():
+    # landing/fx_rates feeds stg_fx_rates -> profit_aggregate and growth_aggregate (investor): at risk
+    late = sig("landing/fx_rates", "arrived", FRIDAY_NIGHT, DAY)
+    inc, sent = _first_tick(late, FRIDAY_NIGHT)
+    assert (inc.severity, inc.review_due) == ("sev2", "2025-10-27")
+    assert [(n.channel, n.recipient, n.severity) for n in sent] == [("pagerduty", "eng_d", "error"),
+                                                                     ("local", "eng_d", "error")]
+
+
+def test_a_warning_that_repeats_as_an_error_raises_the_level_and_pages():
+    e = engine("default")
+    incidents: list[Incident] = []
+    apply([sig("profit_aggregate", "margin_variance", FRIDAY_NOON, DAY, level="WARN")], incidents, LINEAGE)
+    chat = plan(incidents, e, LINEAGE, [], SETTINGS, FRIDAY_NOON + dt.timedelta(seconds=31))
+    assert [n.channel for n in chat] == ["slack", "local"] and incidents[0].review_due is None
+    t1 = FRIDAY_NOON + dt.timedelta(minutes=20)  # the same check, same partition, now beyond the ERROR bound
+    apply([sig("profit_aggregate", "margin_variance", t1, DAY)], incidents, LINEAGE)
+    [inc] = incidents
+    page = plan(incidents, e, LINEAGE, [], SETTINGS, t1)
+    # Sev-1 now; the review counts from the day it opened (Fri 2025-10-17): 2025-10-27 as above
+    assert (inc.severity, inc.review_due) == ("sev1", "2025-10-27")
+    assert [(n.channel, n.recipient, n.severity) for n in page] == [("pagerduty", "eng_d", "critical"),
+                                                                     ("local", "eng_d", "critical")]
+    assert any("severity Sev-1 (was Sev-3); review due 2025-10-27" in line for line in inc.trail)
+
+
+def test_a_bad_severity_key_is_named_in_the_config_error():
+    from pipeline_ops.config import ConfigError, parse_config
+    from pipeline_ops_tests.oncall.conftest import raw
+
+    data = raw("default")
+    data["alerting"]["severities"]["sev2"]["route"] = "pager"
+    data["alerting"]["severities"]["sev1"]["ack_within_minutes"] = 0
+    with pytest.raises(ConfigError) as info:
+        parse_config(data, "test.yaml")
+    keys = [k for k, _ in info.value.problems]
+    assert "alerting.severities.sev2.route" in keys and "alerting.severities.sev1.ack_within_minutes" in keys

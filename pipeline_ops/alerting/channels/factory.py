@@ -59,7 +59,8 @@ def _build(name: str, spec: ChannelSpec, env: Mapping[str, str], redactor: Redac
     rate = {} if spec.min_interval_s is None else {"min_interval_s": spec.min_interval_s}
     common = {"redactor": redactor, "timeout_s": spec.timeout_s, **rate}
     if spec.type == "slack":
-        return SlackChannel(name, _secret(env, spec.webhook_url_env, redactor, url=True), **common)
+        default = _secret(env, spec.webhook_url_env, redactor, url=True)
+        return SlackChannel(name, default, channel_urls=_channel_urls(env, spec, redactor), **common)
     if spec.type == "pagerduty":
         key = _secret(env, spec.routing_key_env, redactor, url=False)
         return PagerDutyChannel(name, key, url=spec.url or EVENTS_URL,
@@ -75,6 +76,17 @@ def _build(name: str, spec: ChannelSpec, env: Mapping[str, str], redactor: Redac
         return WebhookChannel(name, _secret(env, spec.url_env, redactor, url=True), **common)
     return LocalChannel(name, Path(spec.path) if spec.path else local_path, redactor=redactor,
                         **rate)
+
+
+def _channel_urls(env: Mapping[str, str], spec: ChannelSpec, redactor: Redactor) -> dict[str, str]:
+    """Per chat channel webhooks whose variable is set (an unset one falls back to the default webhook)."""
+    out = {}
+    for chat, var in spec.channel_webhooks.items():
+        try:
+            out[chat] = _secret(env, var, redactor, url=True)
+        except _Skip:
+            continue
+    return out
 
 
 def build_channels(specs: Mapping[str, ChannelSpec], env: Mapping[str, str] | None = None, *,

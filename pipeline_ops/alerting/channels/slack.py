@@ -70,6 +70,8 @@ def slack_payload(n: Notification) -> dict[str, Any]:
     context = [f"*Severity:* {n.severity}", f"*Incident:* `{_escape(n.incident_id)}`"]
     if n.recipient_address or n.recipient:
         context.append(f"*For:* {_escape(n.recipient_address or n.recipient or '')}")
+    if n.fields.get("chat_channel"):
+        context.append(f"*Channel:* {_escape(str(n.fields['chat_channel']))}")
     blocks.append({"type": "context", "elements": [
         {"type": "mrkdwn", "text": truncate(item, 300)} for item in context]})
     links: list[str] = []
@@ -85,21 +87,26 @@ def slack_payload(n: Notification) -> dict[str, Any]:
 
 
 class SlackChannel(ChannelBase):
-    """Posts to one Slack incoming webhook. `webhook_url` is added to `redactor`."""
+    """Posts to a Slack incoming webhook: the one of the notification's chat channel
+    (`fields["chat_channel"]`, the pipeline's `chat_channel`) when `channel_urls` has it, else the
+    default. Every URL is added to `redactor`."""
 
     kind = "slack"
 
-    def __init__(self, name: str, webhook_url: str, *, min_interval_s: float = 1.0,
-                 timeout_s: float = DEFAULT_TIMEOUT_S, redactor: Redactor | None = None) -> None:
+    def __init__(self, name: str, webhook_url: str, *, channel_urls: dict[str, str] | None = None,
+                 min_interval_s: float = 1.0, timeout_s: float = DEFAULT_TIMEOUT_S,
+                 redactor: Redactor | None = None) -> None:
         super().__init__(name, min_interval_s=min_interval_s, redactor=redactor,
                          timeout_s=timeout_s)
-        self._url = webhook_url
-        self.redactor.add_url(webhook_url)
+        self._url, self._channel_urls = webhook_url, dict(channel_urls or {})
+        for url in (webhook_url, *self._channel_urls.values()):
+            self.redactor.add_url(url)
 
     def send(self, notification: Notification) -> DeliveryResult:
         """One POST; see the module docstring for how the answer maps to the result."""
+        url = self._channel_urls.get(notification.fields.get("chat_channel") or "", self._url)
         try:
-            resp = post_json(self._url, slack_payload(notification), timeout=self.timeout_s)
+            resp = post_json(url, slack_payload(notification), timeout=self.timeout_s)
         except NETWORK_ERRORS as exc:
             return self._finish(notification, network_failure(
                 exc, service="slack", redactor=self.redactor))

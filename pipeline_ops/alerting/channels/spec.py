@@ -8,7 +8,7 @@ not apply to the channel's `type` is an error naming the key, as is a missing re
 
 | type      | required                  | optional                                             |
 | --------- | ------------------------- | ---------------------------------------------------- |
-| slack     | webhook_url_env           |                                                      |
+| slack     | webhook_url_env           | channel_webhooks ({"#chat-channel": ENV}: that pipeline chat channel's own webhook) |
 | pagerduty | routing_key_env           | url (default the Events v2 endpoint), source, api_token_env + api_url (read PagerDuty's acks/resolves back) |
 | email     | host, sender              | port (587), starttls (true), username + password_env, to |
 | webhook   | url_env                   |                                                      |
@@ -29,7 +29,7 @@ _Address = Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+$")]
 
 _COMMON = {"type", "min_interval_s", "timeout_s"}
 _FIELDS: dict[str, tuple[set[str], set[str]]] = {  # type -> (required, optional)
-    "slack": ({"webhook_url_env"}, set()),
+    "slack": ({"webhook_url_env"}, {"channel_webhooks"}),
     "pagerduty": ({"routing_key_env"}, {"url", "source", "api_token_env", "api_url"}),
     "email": ({"host", "sender"}, {"port", "starttls", "username", "password_env", "to"}),
     "webhook": ({"url_env"}, set()),
@@ -44,6 +44,9 @@ class ChannelSpec(BaseModel):
 
     type: ChannelType
     webhook_url_env: EnvName | None = None  # slack: env var holding the incoming-webhook URL
+    # slack: a pipeline's `chat_channel` -> env var of that Slack channel's own incoming webhook
+    # (a webhook posts to one channel); a chat channel not listed goes to webhook_url_env's.
+    channel_webhooks: dict[str, EnvName] = Field(default_factory=dict)
     routing_key_env: EnvName | None = None  # pagerduty: env var holding the integration key
     url: str | None = None  # pagerduty: the Events API endpoint (not a secret)
     source: str | None = Field(default=None, min_length=1)  # pagerduty: payload.source
