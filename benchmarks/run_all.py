@@ -7,7 +7,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 # About 45 minutes on a 2-core machine. A month at scale 10 (60 million click events) would add
 # about 40 minutes, so scale 10 backfills 3 days.
-SCRIPTS = [["definitions_bench.py"], ["generate_bench.py"], ["oncall_bench.py"],
+SCRIPTS = [["definitions_bench.py"], ["generate_bench.py"], ["oncall_bench.py"], ["season_solver_bench.py"],
            ["pipelines_bench.py", "--scales", "1", "--backfill-days", "31", "--year"],
            ["pipelines_bench.py", "--scales", "10", "--backfill-days", "3"],
            ["engagement_bench.py", "--scales", "1,10,50", "--cluster"]]

@@ -1,4 +1,5 @@
-"""`pipeline-ops oncall ...`: who is on call, the rota, its linter, fairness, iCal, runbook tables.
+"""`pipeline-ops oncall ...`: who is on call, the rota, its linter, fairness, iCal, runbook tables,
+the holiday season.
 
 Every sub-command takes `--config PATH` (default $PIPELINE_OPS_CONFIG or the packaged default).
 Times without an offset are wall-clock times in the team timezone. No Dagster import.
@@ -45,9 +46,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     target.add_argument("--team", action="store_true")
     ical.add_argument("--start", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today)")
     ical.add_argument("--weeks", type=int, default=12)
+    season = add("season", run_season, "the holiday season: assignment, per-member results, why a slot is whose")
+    season.add_argument("--year", required=True, type=_typed(int, "a year like 2025"),
+                        help="season start year (2025: Thanksgiving 2025 to New Year's Day 2026)")
+    season.add_argument("--explain", type=_typed(dt.date.fromisoformat, "a date YYYY-MM-DD"), metavar="DATE",
+                        help="YYYY-MM-DD: why that person holds that day's slot")
+    season.add_argument("--json", action="store_true")
     tables = add("runbook-tables", run_runbook_tables, "regenerate the tables in runbooks/oncall.md")
     tables.add_argument("--path", help="markdown file (default: runbooks/oncall.md)")
     tables.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
+
+
+def _typed(parse, expected: str):
+    """An argparse type whose error says what was expected (argparse names the flag)."""
+    def convert(text: str):
+        try:
+            return parse(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
+    return convert
 
 
 def _engine(args: argparse.Namespace):
@@ -187,3 +204,11 @@ def run_runbook_tables(args: argparse.Namespace) -> int:
         return 0 if in_sync else 1
     print(f"{path}: {'already up to date' if in_sync else 'tables regenerated'}")
     return 0
+
+
+def run_season(args: argparse.Namespace) -> int:
+    from pipeline_ops.oncall.season_report import command
+
+    code, text = command(_engine(args), args.year, args.explain, args.json)
+    (sys.stdout if code == 0 else sys.stderr).write(text)
+    return code

@@ -70,6 +70,8 @@ def lint(engine: OnCallEngine, start: dt.datetime, weeks: int | None = None) -> 
             for day, owner in zip(plan.days if plan else [], plan.owners if plan else []):
                 if owner is None and start.date() <= day <= end.date():
                     out.append(Problem("error", "oncall.holiday_season", f"{day}: no volunteer can take this day"))
+            if plan and start < plan.end and plan.start < end:
+                out.extend(Problem("warning", "oncall.holiday_season", note) for note in plan.notes)
     rota = sorted({m for layer in engine.layers for m in layer.members})
     rows = figures(engine, start, end, segs)
     value = spread(rows, rota)

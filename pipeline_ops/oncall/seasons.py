@@ -4,17 +4,22 @@ Season Y runs from `start_holiday` in year Y (e.g. Thanksgiving) to the first `e
 after it (New Year's Day of Y + 1), both inclusive as team-timezone days. Each season day is a
 24 h slot from `handoff_time` to the next day's `handoff_time`, so the season window is
 [start day handoff, day after end handoff). Observed-day variants never start or end a season.
+
+A member is off for a slot when any hour of it falls in their PTO (PTO is whole team-timezone
+days, so PTO on day d rules out the slots of d - 1 and d). The days are assigned by
+`season_solver.solve` (the rules in priority order are in season.py and docs/oncall.md).
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from pipeline_ops.config.oncall import hhmm_time
-from pipeline_ops.oncall.season import SeasonShift, assign_days, group_shifts
+from pipeline_ops.oncall.season import SeasonProblem, SeasonShift, group_shifts
+from pipeline_ops.oncall.season_solver import SeasonResult, solve
 from pipeline_ops.oncall.timeutil import wall_to_utc
 
 if TYPE_CHECKING:
@@ -30,6 +35,13 @@ class SeasonPlan:
     owners: list[str | None]
     shifts: list[SeasonShift]
     starts: list[dt.datetime]  # UTC start of each day's slot, plus the season's end
+    problem: SeasonProblem | None = field(default=None, compare=False)
+    result: SeasonResult | None = field(default=None, compare=False)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Warnings about how the schedule was found (e.g. the solver's time limit was reached)."""
+        return self.result.notes if self.result else ()
 
     @property
     def start(self) -> dt.datetime:
@@ -67,19 +79,23 @@ class Seasons:
         layer = self.engine.layer_at(self.slot_start(first))
         members = list(spec.members) or (layer.members if layer else self.engine.member_ids())
         prefs = spec.preferences.get(year, {})
-        off = self.engine.off
+        starts = [self.slot_start(d) for d in days] + [self.slot_start(last + dt.timedelta(days=1))]
+        slot = {d: (starts[i], starts[i + 1]) for i, d in enumerate(days)}
+        pto = self.engine.off.pto
 
         def unavailable(member: str, day: dt.date) -> bool:
-            return off.pto_reason(member, self.slot_start(day)) is not None
+            a, b = slot[day]
+            return any(s < b and a < e for s, e, _ in pto.get(member, ()))
 
-        owners = assign_days(
+        problem = SeasonProblem.build(
             days, members,
             prefer={m: set(p.prefer) for m, p in prefs.items()},
             avoid={m: set(p.avoid) for m, p in prefs.items()},
             unavailable=unavailable, min_len=spec.min_shift_days, max_len=spec.max_shift_days,
         )
-        starts = [self.slot_start(d) for d in days] + [self.slot_start(last + dt.timedelta(days=1))]
-        plan = SeasonPlan(year, first, last, days, owners, group_shifts(days, owners), starts)
+        result = solve(problem)
+        owners = problem.owners_of(list(result.picks))
+        plan = SeasonPlan(year, first, last, days, owners, group_shifts(days, owners), starts, problem, result)
         self._plans[year] = plan
         return plan
 
