@@ -4,9 +4,9 @@ Built once for the runbook-command test, in a temporary folder laid out like the
 runbook commands run verbatim: `work/.venv` (a link to the project's), `work/.dagster_home`
 (an absolute DAGSTER_HOME with the project's dagster.yaml), and beside them `landing/` and `lake/`.
 
-- Landing: generated, scale 0.02, from 2025-02-01 to 2025-03-07: every date the runbooks quote
-  (the example day 2025-03-02, the week before it, February for the monthly report, whose last
-  day's late click events arrive by 2025-03-02).
+- Landing: generated, scale 0.02 (at 0.01 a blocking check fails on so few rows), from 2025-02-01
+  to 2025-03-07: every date the runbooks quote (the example day 2025-03-02, the week before it,
+  February for the monthly report, whose last day's late click events arrive by 2025-03-02).
 - Lake and instance: every daily asset over those days as one single-run backfill, then the
   February report, recorded in the instance like a real run.
 - Incidents: the real alert service, channels from the default config (the local channel writes

@@ -3,7 +3,8 @@
 An engineer paged at 3 a.m. pastes these commands. Each fenced `bash` block is run as one bash
 script (`-e -o pipefail`) in a sample working folder (sample_env.py: generated landing zone, a
 lake built by the real assets, a Dagster instance, an incident with a dead letter), with the
-environment exported the way `make run` does. It must exit 0 and print something.
+environment exported the way `make run` does. It must exit 0 and print something; a recompute
+block (`--lake /tmp/recompute`) must print the published row again.
 
 Placeholders the prose asks the reader to replace (an incident id, a scratch folder) are
 substituted with their sample values; `PLACEHOLDERS` lists them. Blocks that must not run here
@@ -77,6 +78,11 @@ def test_runbook_command_runs(sample, block):
     shown = f"{block.id}:\n{body}\n--- exit {done.returncode}\n--- stdout\n{done.stdout[-2000:]}\n--- stderr\n{done.stderr[-3000:]}"
     assert done.returncode == 0, shown
     assert (done.stdout + done.stderr).strip(), f"{block.id} printed nothing:\n{body}"
+    if "--lake /tmp/recompute" in block.body:
+        # What the runbooks promise: rebuilding a day from unchanged inputs gives the published numbers,
+        # so a difference points at a changed input (the last two commands query the copy, then the lake).
+        lines = [line for line in done.stdout.splitlines() if line.strip()]
+        assert len(lines) >= 4 and lines[-4:-2] == lines[-2:], f"{block.id}: recomputed != published:\n{done.stdout}"
 
 
 def test_a_relative_dagster_home_is_caught(sample):
@@ -108,3 +114,4 @@ def _prose(markdown: str) -> list[str]:
         if not fenced:
             lines.append(line)
     return lines
+

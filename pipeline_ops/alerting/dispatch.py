@@ -103,7 +103,9 @@ def _settle_severity(inc: Incident, r: Route, engine: OnCallEngine, settings, no
 def _escalate(inc: Incident, r: Route, engine, lineage, settings, now) -> list[Notification]:
     out = []
     if inc.ladder_started_at is None:  # the first page, or a chat incident whose level now pages
-        inc.ladder_started_at, inc.route_mode = now, "page"
+        # (an incident stored before this field existed and already paging keeps its first page's time)
+        paging = inc.route_mode == "page" and inc.notified_at is not None
+        inc.ladder_started_at, inc.route_mode = (inc.notified_at if paging else now), "page"
     for page in ladder(engine, r.pipeline, inc.ladder_started_at):
         if page.step in inc.steps_sent:
             continue

@@ -290,7 +290,9 @@ def test_a_failed_run_reaches_the_local_alert_log_through_the_running_daemon(dag
 
     [alert] = wait_for(paged, 240, "the alert in alerts.jsonl")
     print(f"\nfailure launched -> alert delivered: {time.monotonic() - failed_at:.0f} s (run included)")
-    assert alert["severity"] == "critical" and "runbook" in alert["text"] and "why you:" in alert["text"]
+    # stg_fx_rates feeds the investor outputs: an ERROR upstream of them is Sev-2 (at risk), which pages
+    assert alert["severity"] == "error" and alert["title"].startswith("[Sev-2]") and alert["fields"]["level"] == "sev2"
+    assert "runbook" in alert["text"] and "why you:" in alert["text"] and "acknowledge within 30 min" in alert["text"]
 
 
 def test_no_channel_secret_shows_in_the_ui_logs_or_stored_state(dagster_dev, backfill):
