@@ -70,3 +70,15 @@ def run(body: str, cwd: Path, env: dict[str, str], timeout: float = 600) -> subp
     """The block as one bash script that stops at the first failing command (a pipe fails too)."""
     return subprocess.run(["bash", "-e", "-o", "pipefail", "-c", body], cwd=cwd, env=env, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def prose_lines(markdown: str) -> list[str]:
+    """Lines outside fenced code blocks, fenced ones blanked (a '# comment' in a bash block is not a
+    heading); fence lines themselves are dropped."""
+    lines, fenced = [], False
+    for line in markdown.splitlines():
+        if line.lstrip().startswith(("```", "~~~")):
+            fenced = not fenced
+            continue
+        lines.append("" if fenced else line)
+    return lines

@@ -282,8 +282,7 @@ def notifications(asset: str = "profit_aggregate", at: str = "2025-10-17 03:00",
         from pipeline_ops.alerting.silences import Silence
 
         a = cfg(data).alerting
-        settings = DispatchSettings(dt.timedelta(seconds=a.grouping_wait_seconds), tuple(a.page), tuple(a.chat),
-                                    a.ui_base_url, a.severities, a.outage_email)
+        settings = DispatchSettings.of(a)
         t0, lineage, incidents = ist(at), Lineage(ALERT_LINEAGE, ALERT_PIPELINES), []
         apply([Signal("check", asset, "ratios_defined", True, t0, "2025-10-16")], incidents, lineage)
         silences = [Silence(**x.model_dump()) for x in a.silences]

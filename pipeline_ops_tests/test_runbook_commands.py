@@ -65,7 +65,7 @@ def test_the_docs_have_shell_blocks_and_every_skip_is_acknowledged():
 @pytest.mark.parametrize("path", FILES, ids=lambda p: str(p.relative_to(PROJECT_DIR)))
 def test_no_command_hides_in_inline_code(path):
     """`DAGSTER_HOME=.dagster_home dagster schedule start ...` in a sentence is never run by a test."""
-    prose = "\n".join(_prose(path.read_text(encoding="utf-8")))
+    prose = "\n".join(doc_commands.prose_lines(path.read_text(encoding="utf-8")))
     spans = [" ".join(m.group(1).split()) for m in INLINE_CODE.finditer(prose)]  # a span may wrap a line
     hidden = [s for s in spans if COMMAND.match(s)]
     assert not hidden, f"{path.name}: put these commands in a fenced bash block so they are tested: {hidden}"
@@ -104,14 +104,4 @@ def test_markers_and_fences_are_parsed(tmp_path):
     assert doc_commands.run("false\necho after", tmp_path, {"PATH": "/usr/bin:/bin"}).returncode != 0
     assert doc_commands.run("false | cat", tmp_path, {"PATH": "/usr/bin:/bin"}).returncode != 0
 
-
-def _prose(markdown: str) -> list[str]:
-    lines, fenced = [], False
-    for line in markdown.splitlines():
-        if line.lstrip().startswith(("```", "~~~")):
-            fenced = not fenced
-            continue
-        if not fenced:
-            lines.append(line)
-    return lines
 

@@ -21,6 +21,7 @@ import pytest
 from pipeline_ops.config import load_config
 from pipeline_ops.landing.contract import SOURCES
 from pipeline_ops.settings import PROJECT_DIR
+from pipeline_ops_tests.doc_commands import prose_lines
 
 RUNBOOKS = PROJECT_DIR / "runbooks"
 ONCALL = RUNBOOKS / "oncall.md"  # written separately; linked to, not checked here
@@ -61,15 +62,6 @@ def text(path: Path) -> str:
     return path.read_text(encoding="utf-8")
 
 
-def prose_lines(markdown: str) -> list[str]:
-    """Lines outside fenced code blocks (a '# comment' in a bash block is not a heading)."""
-    lines, fenced = [], False
-    for line in markdown.splitlines():
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-            continue
-        lines.append("" if fenced else line)
-    return lines
 
 
 def headings(markdown: str) -> list[tuple[int, str]]:

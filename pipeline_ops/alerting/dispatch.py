@@ -22,16 +22,17 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
 
 from pipeline_ops.alerting.incident import Incident
 from pipeline_ops.alerting.lineage import Lineage
-from pipeline_ops.alerting.message import render
+from pipeline_ops.alerting.message import render_route
 from pipeline_ops.alerting.notification import Notification
 from pipeline_ops.alerting.outage import outage_email
 from pipeline_ops.alerting.routing import Route, route
 from pipeline_ops.alerting.severity import review_due
 from pipeline_ops.alerting.silences import Silence, silenced_by
-from pipeline_ops.config.alerting import DEFAULT_SEVERITIES, OutageEmail, SeverityLevel
+from pipeline_ops.config.alerting import DEFAULT_SEVERITIES, AlertingConfig, OutageEmail, SeverityLevel
 from pipeline_ops.oncall.engine import OnCallEngine
 from pipeline_ops.oncall.escalation import ladder
 
@@ -44,6 +45,11 @@ class DispatchSettings:
     ui_base_url: str
     severities: Mapping[str, SeverityLevel] = field(default_factory=lambda: DEFAULT_SEVERITIES)
     outage_email: OutageEmail | None = None
+
+    @staticmethod
+    def of(cfg: AlertingConfig) -> "DispatchSettings":
+        return DispatchSettings(dt.timedelta(seconds=cfg.grouping_wait_seconds), tuple(cfg.page), tuple(cfg.chat),
+                                cfg.ui_base_url, cfg.severities, cfg.outage_email)
 
 
 def plan(incidents: Sequence[Incident], engine: OnCallEngine, lineage: Lineage, silences: list[Silence],
@@ -134,8 +140,6 @@ def _why(engine: OnCallEngine, page, r: Route) -> str:
 
 def _local_time(engine: OnCallEngine, page) -> str:
     """The page's time where the person is (`team.members[].timezone`), when that is not the team's."""
-    from zoneinfo import ZoneInfo
-
     tz = ZoneInfo(engine.cfg.member(page.who).timezone)
     if page.at.astimezone(tz).utcoffset() == page.at.astimezone(engine.tz).utcoffset():
         return ""
@@ -144,10 +148,7 @@ def _local_time(engine: OnCallEngine, page) -> str:
 
 def _send(inc, r: Route, step: int | str, who: str | None, why: str, channels: Sequence[str], engine, lineage, settings,
           now, action: str = "trigger") -> list[Notification]:
-    investor = {p.key for p in engine.cfg.pipelines if p.audience == "investor"}
-    title, text, fields, links = render(inc, lineage, r.severity, r.pipeline, why, settings.ui_base_url, investor,
-                                        settings.severities[r.level])
-    fields["chat_channel"] = _chat_channel(engine, r.pipeline)
+    title, text, fields, links = render_route(inc, lineage, r, why, engine, settings)
     if who and who not in inc.paged:
         inc.paged.append(who)
     # A closing notification (who is None) goes to everyone paged.
@@ -175,9 +176,3 @@ def _closing(inc: Incident, action: str, engine, lineage, settings, now) -> list
     else:
         inc.ack_sent = True
     return out
-
-
-def _chat_channel(engine: OnCallEngine, pipeline: str) -> str | None:
-    """The routing pipeline's `chat_channel` (Slack posts there when it has that channel's webhook)."""
-    known = {p.key: p.chat_channel for p in engine.cfg.pipelines}
-    return known.get(pipeline)

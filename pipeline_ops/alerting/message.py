@@ -53,6 +53,18 @@ def affected_outputs(incident: Incident, lineage: Lineage, investor: set[str]) -
     return sorted(a for a in {root, *lineage.descendants(root)} if a in investor)
 
 
+def render_route(incident: Incident, lineage: Lineage, r, why: str, engine, settings,
+                 ) -> tuple[str, str, dict[str, Any], tuple[tuple[str, str], ...]]:
+    """`render` for a routed incident (routing.Route): its level from `settings.severities`, the
+    investor pipelines and the routing pipeline's `chat_channel` (Slack posts there) from config."""
+    pipelines = {p.key: p for p in engine.cfg.pipelines}
+    investor = {k for k, p in pipelines.items() if p.audience == "investor"}
+    title, text, fields, links = render(incident, lineage, r.severity, r.pipeline, why, settings.ui_base_url,
+                                        investor, settings.severities[r.level])
+    fields["chat_channel"] = pipelines[r.pipeline].chat_channel if r.pipeline in pipelines else None
+    return title, text, fields, links
+
+
 def render(incident: Incident, lineage: Lineage, severity: str, pipeline: str, why: str, ui_base: str,
            investor_pipelines: set[str], level: SeverityLevel | None = None,
            ) -> tuple[str, str, dict[str, Any], tuple[tuple[str, str], ...]]:

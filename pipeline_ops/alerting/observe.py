@@ -32,11 +32,11 @@ from typing import Any
 
 import dagster as dg
 
+from pipeline_ops import freshness
 from pipeline_ops.alerting.check_state import evaluation_events, latest_check_states
 from pipeline_ops.alerting.signals import Signal
-from pipeline_ops.config.models import Pipeline
-from pipeline_ops import freshness
 from pipeline_ops.asset_meta import runbook_link
+from pipeline_ops.config.models import Pipeline
 
 _CHECK_DETAIL_KEYS = ("runbook", "owners", "observed", "bound", "sample", "failing_count", "sql", "dimension", "level")
 

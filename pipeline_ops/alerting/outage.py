@@ -15,7 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import TYPE_CHECKING
 
-from pipeline_ops.alerting.message import render
+from pipeline_ops.alerting.message import render_route
 from pipeline_ops.alerting.notification import Notification
 
 if TYPE_CHECKING:
@@ -36,9 +36,7 @@ def outage_email(inc: Incident, r: Route, engine: OnCallEngine, lineage: Lineage
     on_it = (f"acknowledged by {inc.acknowledged_by}" if inc.status == "acknowledged"
              else f"not acknowledged; paged: {', '.join(inc.paged) or 'nobody yet'}")
     why = f"investor outage unresolved for {hours:.1f} h (alerting.outage_email: after {rule.after_minutes} min); {on_it}"
-    investor = {p.key for p in engine.cfg.pipelines if p.audience == "investor"}
-    title, text, fields, links = render(inc, lineage, r.severity, r.pipeline, why, settings.ui_base_url, investor,
-                                        settings.severities[r.level])
+    title, text, fields, links = render_route(inc, lineage, r, why, engine, settings)
     title = f"{title}: unresolved for {hours:.1f} h"
     inc.outage_email_sent = True
     inc.note(now, f"outage e-mail to {', '.join(rule.channels)}: {why}")

@@ -71,7 +71,8 @@ def alert_sensor(context: dg.SensorEvaluationContext, alerting: AlertingResource
     check_keys = sorted(graph.asset_check_keys, key=str)
     # Pipeline outputs: per-partition freshness against the SLA; Dagster's asset-wide state for the rest.
     pipelines = [p for p in current_config().pipelines if graph.has(dg.AssetKey(p.key))]
-    others = [k for k in graph.get_all_asset_keys() if k.to_user_string() not in {p.key for p in pipelines}]
+    outputs = {p.key for p in pipelines}
+    others = [k for k in graph.get_all_asset_keys() if k.to_user_string() not in outputs]
     signals = [*check_signals(instance, check_keys, cursor, failing_checks(open_incidents)),
                *run_failure_signals(instance, cursor), *recovery_signals(instance, cursor),
                *freshness_signals(instance, others, cursor, utc_now()),

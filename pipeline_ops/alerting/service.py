@@ -60,8 +60,7 @@ class AlertService:
 
     @property
     def settings(self) -> DispatchSettings:
-        return DispatchSettings(dt.timedelta(seconds=self.cfg.grouping_wait_seconds), tuple(self.cfg.page),
-                                tuple(self.cfg.chat), self.cfg.ui_base_url, self.cfg.severities, self.cfg.outage_email)
+        return DispatchSettings.of(self.cfg)
 
     def silences(self) -> list[Silence]:
         configured = [Silence(**s.model_dump()) for s in self.cfg.silences]

@@ -42,6 +42,12 @@ def alert_level(asset: str, kind: str, level: str, investor_fed: Sequence[str]) 
     return "sev3"
 
 
+def output_failure_level(audience: str) -> str:
+    """The level of an ERROR on a pipeline's own output: what `oncall who --pipeline` and the
+    runbook tables quote for the pipeline (alert_level with the output feeding itself, or nothing)."""
+    return "sev1" if audience == "investor" else "sev3"
+
+
 def highest(levels: Iterable[str], floor: str | None = None) -> str:
     """The most severe of `levels` and of `floor` (the incident's level so far)."""
     return max([*levels, *([floor] if floor else [])], key=RANK.__getitem__, default="sev3")

@@ -22,6 +22,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from pipeline_ops.alerting.severity import output_failure_level
 from pipeline_ops.oncall.engine import Assignment
 
 if TYPE_CHECKING:
@@ -73,8 +74,7 @@ def route(engine: OnCallEngine, pipeline_key: str, t: dt.datetime) -> RouteDecis
     level's route `page` pages at any hour, `chat` chats in business hours, else holds until the next
     business day's opening (weekends and team holidays skipped, team timezone)."""
     pipeline = engine.cfg.pipeline(pipeline_key)
-    level_key = "sev1" if pipeline.audience == "investor" else "sev3"
-    level = engine.cfg.alerting.severities[level_key]
+    level = engine.cfg.alerting.severities[output_failure_level(pipeline.audience)]
     if level.route == "page":
         return RouteDecision("page", t, f"{pipeline.audience} output failing: {level.label}, page at any hour")
     opening = engine.business.next_opening(t)

@@ -12,6 +12,7 @@ import datetime as dt
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from pipeline_ops.alerting.severity import output_failure_level
 from pipeline_ops.oncall.schedule import rows
 
 if TYPE_CHECKING:
@@ -34,7 +35,7 @@ def tables(engine: OnCallEngine) -> str:
     out = ["**Ownership**", "", "| pipeline | audience | primary owner | secondary owner (incident commander) | alert route |",
            "|---|---|---|---|---|"]
     for p in cfg.pipelines:
-        level = cfg.alerting.severities["sev1" if p.audience == "investor" else "sev3"]  # its output failing
+        level = cfg.alerting.severities[output_failure_level(p.audience)]  # its output failing
         mode = (f"{level.label}: page at any hour" if level.route == "page"
                 else f"{level.label}: chat in business hours, else hold")
         out.append(f"| {p.key} | {p.audience} | {_name(engine, p.primary_owner)} | "
