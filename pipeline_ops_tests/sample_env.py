@@ -13,6 +13,8 @@ runbook commands run verbatim: `work/.venv` (a link to the project's), `work/.da
   `$DAGSTER_HOME/alerts.jsonl`; PagerDuty and Slack have no secrets here, so their notifications
   wait as "channel not configured" and become dead letters after 24 hours), fed one failed check
   of `stg_fx_rates` on the example day, then ticked past the grouping wait and past 24 hours.
+- `tables`: the checksums of every lake table right after the build (table_checksums.py), which
+  a test compares with the ones recorded before the speed work.
   The signal is made by hand (the fault matrix proves checks catch faults; this is about the
   commands that come after).
 """
@@ -26,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline_ops.settings import PROJECT_DIR
+from pipeline_ops_tests.table_checksums import lake_checksums
 
 FIRST, LAST, SCALE, SEED = dt.date(2025, 2, 1), dt.date(2025, 3, 7), 0.02, 7
 EXAMPLE_DAY = "2025-03-02"
@@ -41,6 +44,7 @@ class SampleEnv:
     incident_id: str
     dead_letter: str
     silence_id: str
+    tables: dict[str, dict[str, str]]  # the lake's checksums as built, before any command ran (table_checksums.py)
 
     def env(self) -> dict[str, str]:
         """The shell of someone working on this deployment: its paths exported, .venv/bin on PATH."""
@@ -63,8 +67,9 @@ def build(root: Path) -> SampleEnv:
     shutil.copy(PROJECT_DIR / "dagster.yaml", home / "dagster.yaml")
     generate_landing(str(landing), FIRST, (LAST - FIRST).days + 1, scale=SCALE, seed=SEED)
     _materialize(landing, lake, home)
+    tables = lake_checksums(lake)
     incident_id, dead_letter = _incident(home)
-    return SampleEnv(root, work, landing, lake, home, incident_id, dead_letter, _silence(home))
+    return SampleEnv(root, work, landing, lake, home, incident_id, dead_letter, _silence(home), tables)
 
 
 def _materialize(landing: Path, lake: Path, home: Path) -> None:

@@ -21,6 +21,7 @@ COMMAND_MODULES = [
     "pipeline_ops.cli.lake",
     "pipeline_ops.cli.oncall",
     "pipeline_ops.cli.incidents",
+    "pipeline_ops.cli.spark",
 ]
 
 

@@ -19,7 +19,7 @@ from pipeline_ops.quality.dagster_checks import check_specs
 from pipeline_ops.asset_meta import pipeline_asset_args
 from pipeline_ops.config import current_config
 from pipeline_ops.engagement.clean import (
-    DROPPED, SET_ASIDE, classify_events, clean_events, event_stats, quarantine_rows, read_click_events, set_aside_sample,
+    DROPPED, SET_ASIDE, classify_events, clean_events, event_stats, for_outputs, quarantine_rows, read_click_events, set_aside_sample,
 )
 from pipeline_ops.engagement.common import PIPELINE, day_range, fs_uri, iso, lateness_days, per_day_metadata, version
 from pipeline_ops.engagement.rules import BOT_RULES
@@ -97,7 +97,7 @@ def stg_click_events(
     session = spark.spark_session
     require_utc(session)
     classified = classify_events(read_click_events(session, [fs_uri(zone.fs, p) for p in paths]), days, lateness)
-    classified = classified.persist()
+    classified = for_outputs(classified).persist()  # four actions read it: stats, sample, two writes
     try:
         stats, lines = event_stats(classified, days)
         counts = _counts(stats)

@@ -147,11 +147,14 @@ class SparkResource(dg.ConfigurableResource):
 
             url = conf.pop("spark.remote")
             session = SparkSession.builder.remote(url).config(map=conf).getOrCreate()
+            # Said in the run's log, so a slow run shows whether it had a warm server or its own JVM.
+            dg.get_dagster_logger().info(f"Spark: attached to the Spark Connect server {url} (no JVM in this process)")
         else:
             if self._lazy is None:
                 from dagster_pyspark import LazyPySparkResource  # imports pyspark: keep out of module load
 
                 self._lazy = LazyPySparkResource(spark_config=conf)
+                dg.get_dagster_logger().info(f"Spark: starting a session with its own JVM, master {conf['spark.master']}")
             session = self._lazy.spark_session
         # Runtime SQL settings are (re)applied even when an existing session was returned.
         for key in ("spark.sql.session.timeZone", "spark.sql.parquet.outputTimestampType"):

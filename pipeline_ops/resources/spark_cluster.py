@@ -146,29 +146,39 @@ def standalone_cluster(work_dir: Path, cores: int = 1, memory: str = "1g",
         servers.stop()
 
 
+def connect_settings(port: int, conf: dict[str, str] | None = None) -> dict[str, str]:
+    """The server's JVM settings: gRPC on 127.0.0.1:`port`, UTC JVMs, no UI, plus `conf`."""
+    return {"spark.connect.grpc.binding.address": "127.0.0.1", "spark.connect.grpc.binding.port": str(port),
+            "spark.ui.enabled": "false", "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
+            "spark.executor.extraJavaOptions": "-Duser.timezone=UTC", **(conf or {})}
+
+
+def start_connect_server(servers: Servers, port: int, master: str = "local[2]", conf: dict[str, str] | None = None,
+                         timeout: float = STARTUP_TIMEOUT_S) -> str:
+    """Start a Spark Connect server (its driver runs `master`) in `servers`, wait until it listens on
+    127.0.0.1:`port`, and return its `sc://` URL. RuntimeError (with the log tail) if it does not come up."""
+    cmd = [str(spark_home() / "bin" / "spark-submit"), "--class",
+           "org.apache.spark.sql.connect.service.SparkConnectServer", "--name", "pipeline_ops Spark Connect server",
+           "--master", master]
+    for key, value in connect_settings(port, conf).items():
+        cmd += ["--conf", f"{key}={value}"]
+    servers.start("connect", [*cmd, "spark-internal"], loopback_env())
+
+    def listening() -> bool:
+        with socket.create_connection(("127.0.0.1", port), timeout=1):
+            return True
+
+    servers.wait_for(f"spark connect server on 127.0.0.1:{port}", listening, timeout)
+    return f"sc://127.0.0.1:{port}"
+
+
 @contextlib.contextmanager
 def connect_server(work_dir: Path, master: str = "local[2]", conf: dict[str, str] | None = None,
                    timeout: float = STARTUP_TIMEOUT_S) -> Iterator[str]:
-    """A Spark Connect server (its driver runs `master`) on 127.0.0.1; yields `sc://127.0.0.1:<port>`."""
+    """A Spark Connect server on a free 127.0.0.1 port for the `with` block; yields `sc://127.0.0.1:<port>`."""
     work_dir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
-    settings = {"spark.connect.grpc.binding.address": "127.0.0.1", "spark.connect.grpc.binding.port": str(port),
-                "spark.ui.enabled": "false", "spark.driver.extraJavaOptions": "-Duser.timezone=UTC",
-                "spark.executor.extraJavaOptions": "-Duser.timezone=UTC", **(conf or {})}
-    cmd = [str(spark_home() / "bin" / "spark-submit"), "--class",
-           "org.apache.spark.sql.connect.service.SparkConnectServer", "--name", "Spark Connect server",
-           "--master", master]
-    for key, value in settings.items():
-        cmd += ["--conf", f"{key}={value}"]
     servers = Servers(work_dir)
     try:
-        servers.start("connect", [*cmd, "spark-internal"], loopback_env())
-
-        def listening() -> bool:
-            with socket.create_connection(("127.0.0.1", port), timeout=1):
-                return True
-
-        servers.wait_for("spark connect server", listening, timeout)
-        yield f"sc://127.0.0.1:{port}"
+        yield start_connect_server(servers, free_port(), master, conf, timeout)
     finally:
         servers.stop()

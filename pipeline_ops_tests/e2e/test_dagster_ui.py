@@ -86,9 +86,10 @@ def dagster_dev(tmp_path_factory):
         events = stack.enter_context(HttpReceiver(pd_accepted("k")))
         rest = stack.enter_context(HttpReceiver(Reply(200, json.dumps({"incidents": [], "more": False}))))
         slack = stack.enter_context(HttpReceiver(slack_ok()))
-        env = {**os.environ, "DAGSTER_HOME": str(home), "PIPELINE_OPS_LANDING": str(landing),
+        # No PIPELINE_OPS_SPARK_MASTER: the script starts its warm Spark Connect server, as `make run` does.
+        env = {**{k: v for k, v in os.environ.items() if k != "PIPELINE_OPS_SPARK_MASTER"}, "DAGSTER_HOME": str(home), "PIPELINE_OPS_LANDING": str(landing),
                "PIPELINE_OPS_LAKE": str(lake), "PIPELINE_OPS_PORT": str(port), "PIPELINE_OPS_SAMPLE_DAYS": "4",
-               "PIPELINE_OPS_SAMPLE_SCALE": "0.01", "PIPELINE_OPS_SPARK_MASTER": "local[2]",
+               "PIPELINE_OPS_SAMPLE_SCALE": "0.01", "PIPELINE_OPS_SPARK_CONNECT_PORT": str(free_port()),
                "PIPELINE_OPS_CONFIG": str(_config_with_receivers(root, events, rest)), **SECRETS,
                "PIPELINE_OPS_SLACK_WEBHOOK_URL": slack.url(f"/services/T0E2E/B0E2E/{SLACK_SECRET}")}
         log = open(root / "run.log", "w")
@@ -171,6 +172,33 @@ CHECKS = """query($path: [String!]!) { assetNodes(assetKeys: [{path: $path}]) {
 EXECUTIONS = """query($path: [String!]!, $name: String!, $partition: String) {
     assetCheckExecutions(assetKey: {path: $path}, checkName: $name, partition: $partition, limit: 1) {
       status partition evaluation { partition success severity description } } }"""
+
+
+def test_a_spark_run_launched_by_the_daemon_attaches_to_the_warm_connect_server(dagster_dev, backfill):
+    """`make run` starts a Spark Connect server beside the daemon; a Spark asset's run uses it instead
+    of starting a JVM of its own (the run's log says which it got)."""
+    port, day = dagster_dev["port"], dagster_dev["days"][-1]
+    assert "run: Spark Connect server on sc://127.0.0.1:" in Path(dagster_dev["log"]).read_text()
+    launched = graphql(port, """
+        mutation($params: LaunchBackfillParams!) { launchPartitionBackfill(backfillParams: $params) {
+          __typename ... on LaunchBackfillSuccess { backfillId } ... on PythonError { message } } }""",
+        {"params": {"assetSelection": [{"path": ["stg_click_events"]}], "partitionNames": [day]}})["launchPartitionBackfill"]
+    assert launched["__typename"] == "LaunchBackfillSuccess", launched
+
+    def done():
+        runs = graphql(port, """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+            ... on PartitionBackfill { status runs(limit: 5) { runId status } } } }""", {"id": launched["backfillId"]})
+        b = runs["partitionBackfillOrError"]
+        return b if b["status"] in ("COMPLETED", "COMPLETED_SUCCESS", "COMPLETED_FAILED", "FAILED", "CANCELED") else None
+
+    result = wait_for(done, 300, "the Spark backfill to finish")
+    assert result["status"] in ("COMPLETED", "COMPLETED_SUCCESS"), Path(dagster_dev["log"]).read_text()[-4000:]
+    assert dagster_dev["lake"].partitions("stg_click_events") == [day]
+    [run] = result["runs"]
+    logs = graphql(port, """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection {
+        events { __typename ... on MessageEvent { message } } } } }""", {"id": run["runId"]})["logsForRun"]["events"]
+    said = [e["message"] for e in logs if e.get("message", "").startswith("Spark:")]
+    assert said and all("attached to the Spark Connect server sc://127.0.0.1:" in m for m in said), said
 
 
 def test_every_output_lists_its_checks_with_a_result_per_partition(dagster_dev, backfill):
