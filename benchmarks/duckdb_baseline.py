@@ -142,7 +142,11 @@ def main() -> None:
         else:
             t = time.perf_counter()
             spark = SparkResource(master=os.environ.get("PIPELINE_OPS_SPARK_MASTER", "local[*]"))
-        spark.spark_session.range(1).count()
+        session = spark.spark_session
+        # The client session stops before the server does: a Connect client left open keeps a
+        # gRPC thread waiting on a dead server and the process never exits.
+        stack.callback(session.stop)
+        session.range(1).count()
         print(f"Spark {spark.master}: session up in {time.perf_counter() - t:.1f} s (paid once, not in the pairs)")
         rows = [r for scale in args.scales.split(",")
                 for r in bench_scale(float(scale), args.days, args.history_days, args.repeats, spark, set(filter(None, args.only.split(","))))]

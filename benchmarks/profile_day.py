@@ -60,10 +60,14 @@ def step_windows(instance, run_id: str) -> dict[str, tuple[float, float]]:
     return out
 
 
-def package_of(filename: str) -> str:
-    """The package a profiled function belongs to, from its file path."""
-    if "py4j" in filename or filename.endswith("socket.py"):
-        return "blocked on the JVM (py4j)"
+def package_of(filename: str, name: str = "") -> str:
+    """The package a profiled function belongs to, from its file path.
+
+    Socket reads are the driver waiting for the JVM (py4j) or the Connect server (gRPC), so
+    they are counted apart from the C code that really computes in this process."""
+    if ("py4j" in filename or filename.endswith("socket.py") or "_socket" in name
+            or "grpc" in filename or "select" in name or "acquire" in name):
+        return "waiting on the JVM (py4j/gRPC sockets, locks)"
     for package in PACKAGES:
         if f"/{package}/" in filename:
             return package
@@ -75,8 +79,8 @@ def package_of(filename: str) -> str:
 def by_package(profile: cProfile.Profile) -> dict[str, float]:
     stats = pstats.Stats(profile)
     totals: dict[str, float] = defaultdict(float)
-    for (filename, _line, _name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
-        totals[package_of(filename)] += tottime
+    for (filename, _line, name), (_cc, _nc, tottime, _ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]
+        totals[package_of(filename, name)] += tottime
     return dict(sorted(totals.items(), key=lambda kv: -kv[1]))
 
 

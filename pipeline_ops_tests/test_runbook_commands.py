@@ -32,6 +32,10 @@ SKIPPED = {
     ("README.md", "make run"): "serves the UI until stopped (the end-to-end test starts it)",
     ("README.md", 'SPARK=$(.venv/bin/python -c "import pyspark, os; print(os.path.dirname(pyspark.__file__))")'):
         "starts a long-running Spark master and worker (test_cluster.py starts them)",
+    ("README.md", ".venv/bin/pipeline-ops spark-connect --port 15002 --master 'local[*]' --driver-memory 4g &"):
+        "serves until stopped (the end-to-end test starts it through make run's script)",
+    ("README.md", '.venv/bin/python benchmarks/duckdb_baseline.py --connect --scales 1 --days 30 --repeats 3 --only "profit + growth"'):
+        "a 25-minute benchmark (make bench runs it)",
 }
 # Inline code that is a command to type belongs in a fenced block, where this test runs it.
 INLINE_CODE = re.compile(r"`([^`]+)`")

@@ -383,3 +383,14 @@ def test_investor_runbooks_carry_the_same_rules_with_their_config_keys(key):
     delays = ", ".join(str(step.delay_minutes) for step in CONFIG.oncall.escalation[1:])
     assert f"`oncall.escalation[].delay_minutes`: {delays})" in rules, f"{key}: ladder delays differ from config"
     assert f"{CONFIG.pipeline(key).chat_channel}" in rules
+
+
+# Folders that exist on one machine and not the next; `/tmp` (scratch on every POSIX host) is allowed.
+MACHINE_ROOTS = re.compile(r"(?<![\w.$}/-])(/(?:work|root|home|Users|opt|srv|mnt|data|var|usr/local)/[\w./-]*|[A-Z]:\\\S*)")
+
+
+def test_runbooks_name_no_machine_specific_paths():
+    assert MACHINE_ROOTS.search("cd /work/main && make") and not MACHINE_ROOTS.search("open /assets/x or $PWD/data")
+    found = {f"{path.name}: {m.group(1)}" for path in [*RUNBOOKS.glob("*.md"), PROJECT_DIR / "README.md"]
+             for m in MACHINE_ROOTS.finditer(text(path))}
+    assert not found, "machine-specific paths (use $PWD, $DAGSTER_HOME or a relative path): " + ", ".join(sorted(found))

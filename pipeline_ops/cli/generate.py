@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import sys
+
+from pipeline_ops.cli.args import DATE, INT, POSITIVE_INT, SCALE
 
 # Kept here (not imported from pipeline_ops.generate) so `--help` stays fast; a test keeps them in sync.
 # `pipeline-ops faults` describes each one with its failure mode and the checks that catch it.
@@ -32,11 +33,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "written too.",
     )
     gen.add_argument("--landing", required=True, help="landing root (a path or fsspec URL)")
-    gen.add_argument("--start", required=True, type=dt.date.fromisoformat, help="first day, YYYY-MM-DD (UTC)")
-    gen.add_argument("--days", required=True, type=int, help="number of days")
-    gen.add_argument("--scale", type=float, default=1.0,
+    gen.add_argument("--start", required=True, type=DATE, help="first day, YYYY-MM-DD (UTC)")
+    gen.add_argument("--days", required=True, type=POSITIVE_INT, help="number of days")
+    gen.add_argument("--scale", type=SCALE, default=1.0,
                      help="1 = ~2,000 accounts, 20,000 users, 200,000 click events a day at --start (linear; default 1)")
-    gen.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
+    gen.add_argument("--seed", type=INT, default=7, help="random seed (default 7)")
     gen.add_argument("--sources", help="comma-separated sources to write (default: all)")
     gen.add_argument("--fault", action="append", default=[], metavar="NAME[@YYYY-MM-DD]",
                      help="inject a named fault on a day (default: the last day); repeatable; `pipeline-ops faults` "

@@ -11,6 +11,7 @@ import importlib
 import sys
 import warnings
 
+from pipeline_ops.cli.args import Parser
 from pipeline_ops.config.errors import ConfigError
 
 # Each module defines register(subparsers) adding its commands; a command sets func=callable(args)->int.
@@ -26,7 +27,7 @@ COMMAND_MODULES = [
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="pipeline-ops",
         description="Keep a data team's pipelines healthy: generate data, query the lake, ask who is on call.",
     )

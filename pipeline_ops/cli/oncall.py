@@ -13,6 +13,8 @@ import json
 import sys
 from pathlib import Path
 
+from pipeline_ops.cli.args import DATE, INSTANT, POSITIVE_INT, YEAR
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     oncall = sub.add_parser("oncall", help="who is on call, the rota, lint, fairness, iCal feeds")
@@ -25,46 +27,36 @@ def register(sub: argparse._SubParsersAction) -> None:
         return p
 
     who = add("who", run_who, "primary, backup, incident commander and lead at an instant")
-    who.add_argument("--at", help="ISO-8601 instant (default: now); no offset = team timezone")
+    who.add_argument("--at", type=INSTANT, help="ISO-8601 instant (default: now); no offset = team timezone")
     who.add_argument("--pipeline", help="pipeline key: adds owners, incident commander, lead, route, ladder")
     who.add_argument("--json", action="store_true")
     schedule = add("schedule", run_schedule, "the rota, one row per shift, with holiday/swap/override notes")
-    schedule.add_argument("--start", required=True, type=dt.date.fromisoformat, help="YYYY-MM-DD")
-    schedule.add_argument("--weeks", type=int, default=8)
+    schedule.add_argument("--start", required=True, type=DATE, help="YYYY-MM-DD")
+    schedule.add_argument("--weeks", type=POSITIVE_INT, default=8, help="number of shifts (default 8)")
     schedule.add_argument("--format", choices=["table", "csv", "json", "md", "ics"], default="table")
     lint = add("lint", run_lint, "check the rota for gaps, PTO clashes, fairness (exit 1 on errors)")
-    lint.add_argument("--horizon-weeks", type=int, help="default: oncall.lint.horizon_weeks")
-    lint.add_argument("--start", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today)")
+    lint.add_argument("--horizon-weeks", type=POSITIVE_INT, help="default: oncall.lint.horizon_weeks")
+    lint.add_argument("--start", type=DATE, help="YYYY-MM-DD (default: today)")
     fair = add("fairness", run_fairness, "shifts and hours per member (business/off-hours/weekend/holiday)")
-    fair.add_argument("--start", required=True, type=dt.date.fromisoformat)
-    fair.add_argument("--end", required=True, type=dt.date.fromisoformat)
+    fair.add_argument("--start", required=True, type=DATE, help="YYYY-MM-DD, first day")
+    fair.add_argument("--end", required=True, type=DATE, help="YYYY-MM-DD, after --start (exclusive)")
     fair.add_argument("--json", action="store_true")
     ical = add("ical", run_ical, "iCalendar feed (RFC 5545) to stdout")
     target = ical.add_mutually_exclusive_group(required=True)
     target.add_argument("--member")
     target.add_argument("--pipeline")
     target.add_argument("--team", action="store_true")
-    ical.add_argument("--start", type=dt.date.fromisoformat, help="YYYY-MM-DD (default: today)")
-    ical.add_argument("--weeks", type=int, default=12)
+    ical.add_argument("--start", type=DATE, help="YYYY-MM-DD (default: today)")
+    ical.add_argument("--weeks", type=POSITIVE_INT, default=12, help="weeks of feed (default 12)")
     season = add("season", run_season, "the holiday season: assignment, per-member results, why a slot is whose")
-    season.add_argument("--year", required=True, type=_typed(int, "a year like 2025"),
+    season.add_argument("--year", required=True, type=YEAR,
                         help="season start year (2025: Thanksgiving 2025 to New Year's Day 2026)")
-    season.add_argument("--explain", type=_typed(dt.date.fromisoformat, "a date YYYY-MM-DD"), metavar="DATE",
+    season.add_argument("--explain", type=DATE, metavar="DATE",
                         help="YYYY-MM-DD: why that person holds that day's slot")
     season.add_argument("--json", action="store_true")
     tables = add("runbook-tables", run_runbook_tables, "regenerate the tables in runbooks/oncall.md")
     tables.add_argument("--path", help="markdown file (default: runbooks/oncall.md)")
     tables.add_argument("--check", action="store_true", help="exit 1 if the file is out of date; write nothing")
-
-
-def _typed(parse, expected: str):
-    """An argparse type whose error says what was expected (argparse names the flag)."""
-    def convert(text: str):
-        try:
-            return parse(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
-    return convert
 
 
 def _engine(args: argparse.Namespace):
@@ -161,6 +153,9 @@ def run_lint(args: argparse.Namespace) -> int:
 def run_fairness(args: argparse.Namespace) -> int:
     from pipeline_ops.oncall.fairness import figures, spread
 
+    if args.end <= args.start:
+        print(f"pipeline-ops oncall fairness: --end {args.end} must be after --start {args.start}", file=sys.stderr)
+        return 2
     engine = _engine(args)
     rows = figures(engine, engine.instant(args.start), engine.instant(args.end))
     if args.json:

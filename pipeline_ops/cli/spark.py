@@ -18,14 +18,16 @@ import sys
 import threading
 from pathlib import Path
 
+from pipeline_ops.cli.args import MEMORY, PORT
+
 DEFAULT_PORT = 15002
 
 
 def register(sub: argparse._SubParsersAction) -> None:
     cmd = sub.add_parser("spark-connect", help="serve a warm Spark Connect server on 127.0.0.1 until stopped")
-    cmd.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"gRPC port on 127.0.0.1 (default {DEFAULT_PORT})")
+    cmd.add_argument("--port", type=PORT, default=DEFAULT_PORT, help=f"gRPC port on 127.0.0.1 (default {DEFAULT_PORT})")
     cmd.add_argument("--master", default="local[*]", help="the server driver's master (default local[*])")
-    cmd.add_argument("--driver-memory", default=None,
+    cmd.add_argument("--driver-memory", type=MEMORY, default=None,
                      help="spark.driver.memory of the server (default: $PIPELINE_OPS_SPARK_DRIVER_MEMORY or 2g)")
     cmd.add_argument("--work-dir", default=".spark-connect", help="folder for the server's log (default .spark-connect)")
     cmd.set_defaults(func=serve)
@@ -57,9 +59,6 @@ def serve(args: argparse.Namespace) -> int:
     from pipeline_ops.resources.spark import DEFAULT_DRIVER_MEMORY, master_kind
     from pipeline_ops.resources.spark_cluster import Servers, start_connect_server
 
-    if not 0 < args.port < 65536:
-        print(f"pipeline-ops spark-connect: --port {args.port} is not a TCP port (1-65535)", file=sys.stderr)
-        return 2
     try:
         kind = master_kind(args.master)
     except ValueError:

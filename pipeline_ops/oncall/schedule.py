@@ -11,6 +11,7 @@ import csv
 import datetime as dt
 import io
 import json
+from collections import Counter
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -41,9 +42,15 @@ class Row:
                 "primary": self.primary, "backup": self.backup, "notes": list(self.notes)}
 
 
-def note(seg: Segment, tz) -> str:
+def note(seg: Segment, tz, whole_holiday: bool = True) -> str:
+    """The row's note for a segment that differs from the base pair.
+
+    The short plan-002 form (`2025-10-20 (Diwali): eng_b⇄eng_d`) is used only when the promotion
+    alone decided the segment and it is the holiday's only segment in the row; a holiday split by an
+    override, swap or PTO gets timed notes, so every note says what `oncall who` says then.
+    """
     a = seg.assignment
-    if a.holiday:
+    if a.holiday and whole_holiday and len(a.trace) == 2:  # the layer line, then the promotion
         day, name = a.holiday.split(" ", 1)
         return f"{day} ({name}): {a.primary}⇄{a.backup}"
     start, end = seg.start.astimezone(tz), seg.end.astimezone(tz)
@@ -68,7 +75,9 @@ def rows(engine: OnCallEngine, start: dt.date, weeks: int) -> list[Row]:
         shift = layer.shift(layer.index_at(t))
         end = min(shift.end, layer.end)
         segs = segments(engine, max(shift.start, layer.start), end)
-        notes = tuple(note(s, engine.tz) for s in segs if (s.primary, s.backup) != (shift.primary, shift.backup))
+        changed = [s for s in segs if (s.primary, s.backup) != (shift.primary, shift.backup)]
+        per_holiday = Counter(s.assignment.holiday for s in segs if s.assignment.holiday)
+        notes = tuple(note(s, engine.tz, per_holiday[s.assignment.holiday] == 1) for s in changed)
         out.append(Row(layer.id, shift.number, shift.start_local, shift.end_local, layer.spec.timezone,
                        shift.primary, shift.backup, notes, tuple(segs)))
         t = end

@@ -123,3 +123,24 @@ def test_plan_000_experiment_failures_wait_past_thanksgiving():
     held = route(e, "growth_daily", at("2025-11-26 18:00", ny))
     assert (held.mode, held.deliver_at) == ("hold", at("2025-11-28 09:00", ny))
     assert route(e, "profit_aggregate", at("2025-11-27 03:00", ny)).mode == "page"
+
+
+def test_schedule_notes_agree_with_who_when_an_override_covers_part_of_a_holiday():
+    data = raw("default")
+    # Diwali 2025-10-20, week 9 (A primary, B backup from 09:00): the promotion makes B primary for
+    # the rest of the day; C overrides primary 12:00-18:00, so C primary and A backup then.
+    data["oncall"]["overrides"] = [_ov("eng_c", "2025-10-20T12:00", "2025-10-20T18:00", "2025-10-01T00:00")]
+    e = engine(data)
+    week9 = rows(e, dt.date(2025, 10, 20), 1)[0]
+    heads = [n.split(" (", 1)[0] for n in week9.notes]
+    assert heads == ["2025-10-20 09:00 -> 2025-10-20 12:00: primary eng_b, backup eng_a",
+                     "2025-10-20 12:00 -> 2025-10-20 18:00: primary eng_c, backup eng_a",
+                     "2025-10-20 18:00 -> 2025-10-21 00:00: primary eng_b, backup eng_a"]
+    assert "override: eng_c is primary" in week9.notes[1] and "override" not in week9.notes[0] + week9.notes[2]
+    for start, who in (("2025-10-20 09:00", ("eng_b", "eng_a")), ("2025-10-20 12:00", ("eng_c", "eng_a")),
+                       ("2025-10-20 17:59", ("eng_c", "eng_a")), ("2025-10-20 18:00", ("eng_b", "eng_a"))):
+        a = e.who(at(start))
+        assert (a.primary, a.backup) == who
+    # Without the override the whole promoted day is one plan-002 note, as before.
+    plain = rows(engine("default"), dt.date(2025, 10, 20), 1)[0]
+    assert plain.notes == ("2025-10-20 (Diwali): eng_b⇄eng_a",)
