@@ -33,13 +33,14 @@ def typed(parse: Callable[[str], T], expected: str) -> Callable[[str], T]:
         except ValueError:
             raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}") from None
 
-    convert.__name__ = expected  # argparse names the type in some messages
     return convert
 
 
-def _iso_instant(text: str) -> dt.datetime:
-    """ISO-8601 date-time, with or without an offset; `Z` is UTC. The zone is applied by the caller."""
-    return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+def _instant(text: str) -> dt.datetime:
+    """The on-call engine's ISO-8601 reading; imported on use, so `--help` does not load the engine."""
+    from pipeline_ops.oncall.timeutil import parse_iso
+
+    return parse_iso(text)
 
 
 def _int_between(low: int, high: int | None = None) -> Callable[[str], int]:
@@ -67,7 +68,8 @@ def _memory(text: str) -> str:
 
 
 DATE = typed(dt.date.fromisoformat, "a date YYYY-MM-DD")
-INSTANT = typed(_iso_instant, "an ISO-8601 time such as 2025-10-20T09:30 or 2025-10-20T09:30+05:30")
+INSTANT = typed(_instant,  # the command applies the team timezone to a naive time
+                "an ISO-8601 time such as 2025-10-20T09:30 or 2025-10-20T09:30+05:30")
 POSITIVE_INT = typed(_int_between(1), "a whole number of at least 1")
 INT = typed(int, "a whole number")
 PORT = typed(_int_between(1, 65535), "a TCP port 1-65535")

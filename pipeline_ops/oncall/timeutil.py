@@ -53,14 +53,18 @@ def to_utc(value: dt.datetime, tz: ZoneInfo) -> dt.datetime:
     return value.astimezone(UTC)
 
 
+def parse_iso(text: str) -> dt.datetime:
+    """ISO-8601 date-time text, with or without an offset (`Z` is UTC); naive when it has none."""
+    return dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+
+
 def parse_instant(text: str | dt.datetime | dt.date, tz: ZoneInfo) -> dt.datetime:
     """ISO-8601 text (with or without offset, or a bare date = its midnight) -> UTC instant."""
     if isinstance(text, dt.datetime):
         return to_utc(text, tz)
     if isinstance(text, dt.date):
         return wall_to_utc(dt.datetime.combine(text, dt.time()), tz)
-    value = dt.datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
-    return to_utc(value, tz)
+    return to_utc(parse_iso(text), tz)
 
 
 def day_bounds(day: dt.date, tz: ZoneInfo) -> tuple[dt.datetime, dt.datetime]:
