@@ -33,6 +33,7 @@ from typing import Any
 import dagster as dg
 
 from pipeline_ops import freshness
+from pipeline_ops.backfills.approval import REFUSED
 from pipeline_ops.alerting.check_state import evaluation_events, latest_check_states
 from pipeline_ops.alerting.signals import Signal
 from pipeline_ops.asset_meta import runbook_link
@@ -124,7 +125,7 @@ def run_failure_signals(instance: dg.DagsterInstance, cursor: Cursor, limit: int
     out = []
     for rec in result.records:
         run = instance.get_run_by_id(rec.event_log_entry.run_id)
-        if run is None:
+        if run is None or REFUSED in run.tags:  # refused for want of an approval: its launcher saw why
             continue
         planned = _keys_in_run(instance, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION_PLANNED)
         built = _keys_in_run(instance, run.run_id, dg.DagsterEventType.ASSET_MATERIALIZATION)

@@ -6,6 +6,7 @@ import datetime as dt
 
 import dagster as dg
 
+from pipeline_ops.backfills.guard import INVESTOR_RESOURCES, InvestorApprovalGuard
 from pipeline_ops.quality.dagster_checks import check_specs
 
 from pipeline_ops.asset_meta import pipeline_asset_args
@@ -37,9 +38,10 @@ from pipeline_ops.staging.schemas import EXPERIMENT_ASSIGNMENTS
         "users or is not materialized. Fails closed when a ratio leaves [0, 1] or dau > wau > mau breaks. "
         "Re-run: replaces the day(s); a changed day also changes the next 27 days' wau/mau/d7_retention."
     ),
+    resource_defs=INVESTOR_RESOURCES,  # replacing a published day needs an approval
     **pipeline_asset_args(PIPELINE, kinds={"spark", "parquet"}),
 )
-def engagement_aggregate(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+def engagement_aggregate(context: dg.AssetExecutionContext, lake: LakeResource, spark: SparkResource, investor_approval: InvestorApprovalGuard) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     from pyspark.sql import functions as F
 
     started = now_utc()

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from pipeline_ops.backfills.guard import INVESTOR_RESOURCES, InvestorApprovalGuard
 from pipeline_ops.quality.dagster_checks import check_specs
 from dagster import AssetExecutionContext
 
@@ -69,9 +70,10 @@ def growth_daily(context: AssetExecutionContext, lake: LakeResource) -> Iterator
         "is 0. Fails closed on any missing input day. Each run also recomputes the day published 3 days earlier "
         "from landing (check accuracy_drift). Re-run: replaces the day."
     ),
+    resource_defs=INVESTOR_RESOURCES,  # replacing a published day needs an approval
     **pipeline_asset_args("growth_aggregate", kinds={"duckdb", "parquet"}),
 )
-def growth_aggregate(context: AssetExecutionContext, lake: LakeResource, landing: LandingResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+def growth_aggregate(context: AssetExecutionContext, lake: LakeResource, landing: LandingResource, investor_approval: InvestorApprovalGuard) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     yield from _build(context, lake, AGGREGATE_SCHEMA, compute.growth_aggregate, landing)
 
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import dagster as dg
 
+from pipeline_ops.backfills.guard import INVESTOR_RESOURCES, InvestorApprovalGuard
 from pipeline_ops.quality.dagster_checks import check_specs
 from dagster import AssetExecutionContext
 
@@ -83,9 +84,10 @@ def profit_unit_level(context: AssetExecutionContext, lake: LakeResource) -> Ite
         "any missing input day or FX rate. Each run also recomputes the day published 3 days earlier from landing "
         "(check accuracy_drift). Re-run: replaces the day."
     ),
+    resource_defs=INVESTOR_RESOURCES,  # replacing a published day needs an approval
     **pipeline_asset_args("profit_aggregate", kinds={"duckdb", "parquet"}),
 )
-def profit_aggregate(context: AssetExecutionContext, lake: LakeResource, landing: LandingResource) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
+def profit_aggregate(context: AssetExecutionContext, lake: LakeResource, landing: LandingResource, investor_approval: InvestorApprovalGuard) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     yield from _build(context, lake, AGGREGATE_SCHEMA, compute.profit_aggregate, landing)
 
 

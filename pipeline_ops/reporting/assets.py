@@ -16,6 +16,7 @@ import datetime as dt
 
 import dagster as dg
 
+from pipeline_ops.backfills.guard import INVESTOR_RESOURCES, InvestorApprovalGuard
 from pipeline_ops.quality.dagster_checks import check_specs
 import pandas as pd
 from dagster import AssetExecutionContext
@@ -48,10 +49,12 @@ ACCOUNT_INPUTS = (ACTIVITY_SCHEMA, ACCOUNT_DAILY, RECOGNISED_USD)
     deps=[dg.AssetDep(s.asset) for s in (*DAILY_INPUTS, *ACCOUNT_INPUTS)],
     backfill_policy=dg.BackfillPolicy.single_run(),
     description=__doc__,
+    resource_defs=INVESTOR_RESOURCES,  # replacing a published day needs an approval
     **pipeline_asset_args("investor_monthly_report", kinds={"spark", "parquet"}),
 )
 def investor_monthly_report(
-    context: AssetExecutionContext, lake: LakeResource, spark: SparkResource
+    context: AssetExecutionContext, lake: LakeResource, spark: SparkResource,
+    investor_approval: InvestorApprovalGuard,
 ) -> Iterator[dg.AssetCheckEvaluation | dg.MaterializeResult]:
     started = now_utc()
     store, session = lake.lake(), spark.spark_session
