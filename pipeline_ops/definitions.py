@@ -17,6 +17,7 @@ warnings.filterwarnings("ignore", category=dg.PreviewWarning)
 
 from pipeline_ops import engagement, growth, profit, sources, staging  # noqa: E402
 from pipeline_ops.alerting.sensors import AlertingResource, alert_sensor  # noqa: E402
+from pipeline_ops.backfills.sensor import experiment_late_data_sensor  # noqa: E402
 from pipeline_ops.config import current_config  # noqa: E402
 from pipeline_ops.engagement.settle import settle_job, settle_schedule  # noqa: E402
 from pipeline_ops.reporting.assets import ASSETS as REPORTING_ASSETS  # noqa: E402
@@ -42,7 +43,7 @@ def build_definitions() -> dg.Definitions:
         asset_checks=arrival_checks(),
         jobs=[*jobs.values(), settle],
         schedules=[*(pipeline_schedule(p, jobs[p.key]) for p in cfg.pipelines), settle_schedule(settle)],
-        sensors=[landing_arrival_sensor, alert_sensor],
+        sensors=[landing_arrival_sensor, alert_sensor, experiment_late_data_sensor],
         resources={"alerting": AlertingResource(), "landing": LandingResource(), "lake": LakeResource(), "spark": spark_resource()},
         executor=dg.in_process_executor,
     )

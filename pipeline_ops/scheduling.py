@@ -21,7 +21,7 @@ import dagster as dg
 from pipeline_ops.config.models import Pipeline, Sla
 from pipeline_ops.freshness import last_complete_partition
 
-__all__ = ["deadline_cron", "fail_cron", "freshness_policy", "last_complete_partition", "pipeline_job",
+__all__ = ["ENGINE_TAG", "deadline_cron", "engine_tag", "fail_cron", "freshness_policy", "last_complete_partition", "pipeline_job",
            "pipeline_schedule", "run_cron"]
 
 
@@ -67,6 +67,16 @@ def freshness_policy(pipeline: Pipeline) -> dg.FreshnessPolicy:
     )
 
 
+# Pipelines whose jobs run Spark (their assets have kind "spark"): tagged so the run queue
+# (deploy/dagster*.yaml, tag_concurrency_limits) runs one at a time.
+SPARK_DOMAINS = frozenset({"engagement", "reporting"})
+ENGINE_TAG = "pipeline_ops/engine"
+
+
+def engine_tag(domain: str) -> dict[str, str]:
+    return {ENGINE_TAG: "spark" if domain in SPARK_DOMAINS else "duckdb"}
+
+
 def pipeline_job(pipeline: Pipeline) -> dg.UnresolvedAssetJobDefinition:
     output = dg.AssetSelection.assets(pipeline.key)
     monthly = pipeline.sla.cadence == "monthly"
@@ -75,7 +85,7 @@ def pipeline_job(pipeline: Pipeline) -> dg.UnresolvedAssetJobDefinition:
         name=f"{pipeline.key}_job",
         selection=selection,
         description=f"Materialize {pipeline.title} for one partition (and its staging inputs).",
-        tags={"pipeline": pipeline.key, "audience": pipeline.audience},
+        tags={"pipeline": pipeline.key, "audience": pipeline.audience, **engine_tag(pipeline.domain)},
     )
 
 

@@ -64,7 +64,7 @@ def build(root: Path) -> SampleEnv:
     home.mkdir(parents=True)
     (work / ".venv").symlink_to(PROJECT_DIR / ".venv")
     shutil.copy(PROJECT_DIR / "workspace.yaml", work / "workspace.yaml")
-    shutil.copy(PROJECT_DIR / "dagster.yaml", home / "dagster.yaml")
+    shutil.copy(PROJECT_DIR / "deploy" / "dagster.yaml", home / "dagster.yaml")
     generate_landing(str(landing), FIRST, (LAST - FIRST).days + 1, scale=SCALE, seed=SEED)
     _materialize(landing, lake, home)
     tables = lake_checksums(lake)

@@ -36,6 +36,8 @@ SKIPPED = {
         "serves until stopped (the end-to-end test starts it through make run's script)",
     ("README.md", '.venv/bin/python benchmarks/duckdb_baseline.py --connect --scales 1 --days 30 --repeats 3 --only "profit + growth"'):
         "a 25-minute benchmark (make bench runs it)",
+    ("README.md", '.venv/bin/pipeline-ops backfill profit_aggregate --from 2025-03-01 --to 2025-03-07 --approved-by eng_a --reason "FX rates restated by the provider"'):
+        "needs the running webserver (the end-to-end test runs this command)",
 }
 # Inline code that is a command to type belongs in a fenced block, where this test runs it.
 INLINE_CODE = re.compile(r"`([^`]+)`")

@@ -47,7 +47,17 @@ REQUIRED_SECTIONS = [
     "escalation",
 ]
 FAILURE_MODE_FIELDS = ["**Symptom:**", "**Blast radius:**", "**Confirm:**", "**Act:**", "**Escalate:**"]
-CLI_COMMANDS = {"sql", "tables", "oncall", "generate", "incidents", "silence"}
+def _cli_commands() -> set[str]:
+    """The real `pipeline-ops` command names, from its parser."""
+    import argparse
+
+    from pipeline_ops.cli.main import build_parser
+
+    return {name for action in build_parser()._actions if isinstance(action, argparse._SubParsersAction)
+            for name in action.choices}
+
+
+CLI_COMMANDS = _cli_commands()
 # commands whose every quoted example must parse with the real argparse parser
 PARSED_COMMANDS = {"incidents", "silence"}
 # GitHub-style anchors equal to the heading text: lowercase, hyphens (underscores kept for source names)

@@ -167,3 +167,14 @@ def test_dagster_policy_fails_at_deadline_plus_tolerance_and_has_no_warn():
     with freeze_time(DEADLINE + 20 * MIN):
         instance.report_runless_asset_event(dg.AssetMaterialization(key, partition="2024-01-01"))  # any partition
     assert state(DEADLINE + 21 * MIN).value == "PASS"  # asset-wide: an old partition makes it "fresh"
+
+
+def test_the_spark_engine_tag_marks_exactly_the_jobs_that_run_spark_assets():
+    """The run queue limits pipeline_ops/engine=spark runs to one at a time (deploy/dagster*.yaml):
+    the tag must follow the assets' kinds, not a list someone forgot to update."""
+    from pipeline_ops.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    for job in defs.jobs:
+        kinds = set().union(*(graph.get(k).kinds for k in job.selection.resolve(graph)))
+        assert job.tags["pipeline_ops/engine"] == ("spark" if "spark" in kinds else "duckdb"), (job.name, kinds)

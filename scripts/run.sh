@@ -10,7 +10,7 @@ bash scripts/setup.sh
 
 export DAGSTER_HOME="${DAGSTER_HOME:-$PWD/.dagster_home}"
 mkdir -p "$DAGSTER_HOME"
-[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp dagster.yaml "$DAGSTER_HOME/dagster.yaml"
+[ -f "$DAGSTER_HOME/dagster.yaml" ] || cp deploy/dagster.yaml "$DAGSTER_HOME/dagster.yaml"
 
 LANDING="${PIPELINE_OPS_LANDING:-$PWD/data/landing}"
 if [ -n "${PIPELINE_OPS_SAMPLE_DAYS:-}" ]; then

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 
 APPROVED_BY = "pipeline_ops/approved_by"
 APPROVAL_REASON = "pipeline_ops/approval_reason"
+JUDGED = "pipeline_ops/approval_judged"  # value: the run id the verdict was reached for
 REFUSED = "pipeline_ops/refused"  # set on a refused run, so the alert sensor does not page for it
 AUTOMATION_TAGS = ("dagster/schedule_name", "dagster/sensor_name")
 BACKFILL_TAG = "dagster/backfill"
@@ -38,12 +39,13 @@ def approval_tags(approved_by: str, reason: str) -> dict[str, str]:
     return {APPROVED_BY: approved_by, APPROVAL_REASON: reason}
 
 
-def how_to_approve(approvers: Iterable[str]) -> str:
+def how_to_approve(approvers: Iterable[str], replaced: Mapping[str, list[str]]) -> str:
+    """What the refused person does next: the CLI command for each output, or the tags in the UI."""
     who = " or ".join(sorted(approvers)) or "an owner"
-    return (f"To approve, an owner ({who}) launches it again with the run tags {APPROVED_BY}=<member id> and "
-            f"{APPROVAL_REASON}=<why>: in the UI, the tags of the materialize or backfill dialog; from a shell, "
-            f"`dagster job execute ... --tags '{{\"{APPROVED_BY}\": \"<member id>\", "
-            f"\"{APPROVAL_REASON}\": \"<why>\", ...}}'`.")
+    commands = "; ".join(f"`pipeline-ops backfill {asset} --from {days[0]} --to {days[-1]} --approved-by <member id> "
+                         f"--reason \"<why>\"`" for asset, days in sorted(replaced.items()))
+    return (f"To approve, an owner ({who}) launches it again with an approval: {commands}; or, in the UI's "
+            f"materialize or backfill dialog, the run tags {APPROVED_BY}=<member id> and {APPROVAL_REASON}=<why>.")
 
 
 def judge(tags: Mapping[str, str], published: Mapping[str, Iterable[str]], owners: Mapping[str, Iterable[str]]) -> Verdict:
@@ -66,5 +68,5 @@ def judge(tags: Mapping[str, str], published: Mapping[str, Iterable[str]], owner
         listed = "; ".join(f"{a} {', '.join(p[:3])}{' ...' if len(p) > 3 else ''} ({len(p)} partition(s))"
                            for a, p in sorted(replaced.items()))
         return Verdict(False, f"refused: this run would replace published investor numbers ({listed}) "
-                              f"without an approval. {how_to_approve(approvers)}")
+                              f"without an approval. {how_to_approve(approvers, replaced)}")
     return Verdict(True, "first build: no investor partition of this run is published yet")

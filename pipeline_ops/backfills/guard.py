@@ -13,7 +13,7 @@ from collections.abc import Mapping
 
 import dagster as dg
 
-from pipeline_ops.backfills.approval import REFUSED, judge
+from pipeline_ops.backfills.approval import JUDGED, REFUSED, judge
 from pipeline_ops.config import current_config
 from pipeline_ops.partitions import daily_partitions, monthly_partitions
 
@@ -46,6 +46,11 @@ class InvestorApprovalGuard(dg.ConfigurableResource):
         run, instance = context.run, context.instance
         if run is None or instance is None:  # direct invocation of an asset function in a unit test
             return
+        # Judged once per run: Dagster initializes resources again for a later step in its own process
+        # and when `dagster job execute` reloads the outputs, by which time this run has published.
+        current = instance.get_run_by_id(run.run_id)
+        if current is not None and current.tags.get(JUDGED) == run.run_id:
+            return
         cfg = current_config()
         snapshot = instance.get_execution_plan_snapshot(run.execution_plan_snapshot_id) \
             if run.execution_plan_snapshot_id else None
@@ -57,6 +62,7 @@ class InvestorApprovalGuard(dg.ConfigurableResource):
         owners = {o: [cfg.pipeline(o).primary_owner, cfg.pipeline(o).secondary_owner] for o in planned}
         verdict = judge(run.tags, published, owners)
         if verdict.allowed:
+            instance.add_run_tags(run.run_id, {JUDGED: run.run_id})  # the run id: a re-execution copies tags
             context.log.info(f"investor outputs {', '.join(planned)}: {verdict.why}")
             return
         instance.add_run_tags(run.run_id, {REFUSED: "needs approval"})

@@ -23,6 +23,7 @@ COMMAND_MODULES = [
     "pipeline_ops.cli.oncall",
     "pipeline_ops.cli.incidents",
     "pipeline_ops.cli.spark",
+    "pipeline_ops.cli.backfill",
 ]
 
 

@@ -21,6 +21,7 @@ import math
 import dagster as dg
 
 from pipeline_ops.config import current_config
+from pipeline_ops.scheduling import engine_tag
 
 SETTLE_ASSETS = ("stg_click_events", "stg_sessions", "stg_user_activity_daily", "engagement_aggregate")
 
@@ -37,7 +38,8 @@ def settle_job() -> dg.UnresolvedAssetJobDefinition:
         name="engagement_settle_job",
         selection=dg.AssetSelection.assets(*SETTLE_ASSETS),
         description="Re-build one day of the engagement path after its late-event window has closed.",
-        tags={"pipeline": "engagement_aggregate", "audience": "investor", "purpose": "settle-late-events"},
+        tags={"pipeline": "engagement_aggregate", "audience": "investor", "purpose": "settle-late-events",
+              **engine_tag("engagement")},
     )
 
 

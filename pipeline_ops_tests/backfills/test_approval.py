@@ -12,7 +12,7 @@ import pytest
 
 from pipeline_ops import growth, staging
 from pipeline_ops.alerting.observe import Cursor, run_failure_signals
-from pipeline_ops.backfills.approval import APPROVAL_REASON, APPROVED_BY, REFUSED, approval_tags, judge
+from pipeline_ops.backfills.approval import APPROVAL_REASON, APPROVED_BY, JUDGED, REFUSED, approval_tags, judge
 from pipeline_ops.resources.lake import LakeResource, LandingResource
 from pipeline_ops_tests.fixtures.profit_growth_scenario import D0, D1, build_landing
 
@@ -24,7 +24,8 @@ OWNERS = {"growth_aggregate": ["eng_c", "eng_d"]}  # its primary and secondary o
     ({}, {"growth_aggregate": ["2025-03-02"]}, False,
      "would replace published investor numbers (growth_aggregate 2025-03-02 (1 partition(s)))"),
     ({"dagster/backfill": "abc"}, {"growth_aggregate": ["2025-03-01", "2025-03-02"]}, False,
-     "an owner (eng_c or eng_d) launches it again with the run tags pipeline_ops/approved_by=<member id>"),
+     "an owner (eng_c or eng_d) launches it again with an approval: `pipeline-ops backfill growth_aggregate "
+     "--from 2025-03-01 --to 2025-03-02 --approved-by <member id> --reason \"<why>\"`"),
     ({"dagster/schedule_name": "growth_aggregate_schedule"}, {"growth_aggregate": ["2025-03-02"]}, True,
      "launched by growth_aggregate_schedule"),
     ({"dagster/schedule_name": "x", "dagster/backfill": "abc"}, {"growth_aggregate": ["2025-03-02"]}, False, "refused"),
@@ -76,6 +77,9 @@ def test_replacing_a_published_day_needs_the_approval_tags(tmp_path):
                           resources={"landing": LandingResource(url=zone.url), "lake": LakeResource(url=lake)}).success
     first = _run(zone, lake, instance)
     assert first.success and "growth_aggregate" in _built(first)  # a first build: nothing to replace
+    # judged once: a later resource init of the same run (another step's process, `dagster job execute`
+    # reloading outputs) must not refuse the run for what it has just published itself
+    assert instance.get_run_by_id(first.run_id).tags[JUDGED] == first.run_id
     published = sorted((tmp_path / "lake" / "growth_aggregate").rglob("*.parquet"))
     before = {p: p.stat().st_mtime_ns for p in published}
 
@@ -83,7 +87,8 @@ def test_replacing_a_published_day_needs_the_approval_tags(tmp_path):
     assert not refused.success and _built(refused) == set()  # refused before any step, staging included
     why = _init_errors(refused)
     assert "would replace published investor numbers (growth_aggregate 2025-03-02 (1 partition(s)))" in why
-    assert "an owner (eng_c or eng_d) launches it again with the run tags pipeline_ops/approved_by=<member id>" in why
+    assert "`pipeline-ops backfill growth_aggregate --from 2025-03-02 --to 2025-03-02 --approved-by" in why
+    assert "the run tags pipeline_ops/approved_by=<member id> and pipeline_ops/approval_reason=<why>" in why
     run = instance.get_run_by_id(refused.run_id)
     assert run.tags[REFUSED] == "needs approval"
     assert {p: p.stat().st_mtime_ns for p in published} == before  # the published day is untouched

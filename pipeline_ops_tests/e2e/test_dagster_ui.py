@@ -293,6 +293,55 @@ def _render(port: int, path: str, tmp_path: Path) -> str:
     return out.stdout
 
 
+def _cli_backfill(dagster_dev, *flags: str) -> tuple[str, str]:
+    """`pipeline-ops backfill` against the running webserver; returns (backfill id, its final status)."""
+    done = subprocess.run([str(PROJECT_DIR / ".venv/bin/pipeline-ops"), "backfill", *flags,
+                           "--url", f"http://127.0.0.1:{dagster_dev['port']}"],
+                          capture_output=True, text=True, timeout=120, env={**os.environ, "DAGSTER_HOME": str(dagster_dev["home"])})
+    assert done.returncode == 0, done.stderr
+    backfill_id = re.search(r"launched backfill (\w+)", done.stdout).group(1)
+
+    def finished():
+        status = graphql(dagster_dev["port"], """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+            ... on PartitionBackfill { status } } }""", {"id": backfill_id})["partitionBackfillOrError"]["status"]
+        return status if status not in ("REQUESTED",) else None
+
+    return backfill_id, wait_for(finished, 300, f"backfill {backfill_id}")
+
+
+def _backfill_runs(port: int, backfill_id: str) -> list[dict]:
+    return graphql(port, """query($id: String!) { partitionBackfillOrError(backfillId: $id) {
+        ... on PartitionBackfill { runs(limit: 10) { runId status tags { key value } } } } }""",
+                   {"id": backfill_id})["partitionBackfillOrError"]["runs"]
+
+
+def test_an_investor_backfill_without_approval_is_refused_and_with_it_runs(dagster_dev, backfill):
+    """The published profit day is rebuilt only with `--approved-by` and `--reason` (both through the
+    CLI, the webserver and the daemon): without them its run fails before any step and is tagged refused."""
+    port, day = dagster_dev["port"], dagster_dev["days"][-1]
+    published = dagster_dev["lake"].read("profit_aggregate", [day])
+    refused_id, _ = _cli_backfill(dagster_dev, "profit_aggregate", "--from", day)
+    [run] = _backfill_runs(port, refused_id)
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert run["status"] == "FAILURE" and tags.get("pipeline_ops/refused") == "needs approval", run
+    logs = graphql(port, """query($id: ID!) { logsForRun(runId: $id) { ... on EventConnection {
+        events { __typename ... on MessageEvent { message }
+                 ... on ErrorEvent { error { message cause { message cause { message } } } } } } } }""",
+                   {"id": run["runId"]})["logsForRun"]["events"]
+    assert not [e for e in logs if e["__typename"] == "StepStartEvent"]  # nothing computed
+    assert "pipeline-ops backfill profit_aggregate --from" in json.dumps(logs)  # says how to approve
+
+    approved_id, status = _cli_backfill(dagster_dev, "profit_aggregate", "--from", day, "--approved-by", "eng_a",
+                                        "--reason", "e2e: FX restated")
+    [run] = _backfill_runs(port, approved_id)
+    tags = {t["key"]: t["value"] for t in run["tags"]}
+    assert run["status"] == "SUCCESS" and tags["pipeline_ops/approved_by"] == "eng_a", run
+    assert tags["pipeline_ops/approval_reason"] == "e2e: FX restated"
+    rebuilt = dagster_dev["lake"].read("profit_aggregate", [day])
+    volatile = [c for c in ("run_id",) if c in published.columns]  # differs on every build by design
+    assert len(rebuilt) == 1 and rebuilt.drop(columns=volatile).round(9).equals(published.drop(columns=volatile).round(9))
+
+
 def test_a_failed_run_reaches_the_local_alert_log_through_the_running_daemon(dagster_dev, backfill):
     """The alert sensor ships running: a day whose FX file is missing fails its landing contract, and
     the page lands in $DAGSTER_HOME/alerts.jsonl within a sensor interval plus the grouping wait."""
