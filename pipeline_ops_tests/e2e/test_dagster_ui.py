@@ -89,7 +89,7 @@ def dagster_dev(tmp_path_factory):
         # No PIPELINE_OPS_SPARK_MASTER: the script starts its warm Spark Connect server, as `make run` does.
         env = {**{k: v for k, v in os.environ.items() if k != "PIPELINE_OPS_SPARK_MASTER"}, "DAGSTER_HOME": str(home), "PIPELINE_OPS_LANDING": str(landing),
                "PIPELINE_OPS_LAKE": str(lake), "PIPELINE_OPS_PORT": str(port), "PIPELINE_OPS_SAMPLE_DAYS": "4",
-               "PIPELINE_OPS_SAMPLE_SCALE": "0.01", "PIPELINE_OPS_SPARK_CONNECT_PORT": str(free_port()),
+               "PIPELINE_OPS_SAMPLE_SCALE": "0.01", "PIPELINE_OPS_FIRST_RUN": "0", "PIPELINE_OPS_SPARK_CONNECT_PORT": str(free_port()),
                "PIPELINE_OPS_CONFIG": str(_config_with_receivers(root, events, rest)), **SECRETS,
                "PIPELINE_OPS_SLACK_WEBHOOK_URL": slack.url(f"/services/T0E2E/B0E2E/{SLACK_SECRET}")}
         log = open(root / "run.log", "w")
