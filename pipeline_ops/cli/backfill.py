@@ -61,6 +61,14 @@ def _whole_months(first: dt.date, last: dt.date) -> tuple[str, str] | None:
     return (start.strftime("%Y-%m"), end.strftime("%Y-%m")) if start <= end else None
 
 
+def _wrong_keys(start: str, end: str, parts, what: str) -> str | None:
+    """What is wrong with --from/--to for these partitions, or None."""
+    for flag, key in (("--from", start), ("--to", end)):
+        if not parts.has_partition_key(key):
+            return f"argument {flag}: expected {what} from {parts.get_first_partition_key()} on, got {key!r}"
+    return f"arguments --from/--to: {start} is after {end}" if start > end else None
+
+
 def _ranges(args: argparse.Namespace, pipelines: dict) -> tuple[dict[str, tuple[str, str]], list, str] | str:
     """asset -> (first, last partition), the investor pipelines touched, a label; or an error."""
     import dagster as dg
@@ -71,12 +79,9 @@ def _ranges(args: argparse.Namespace, pipelines: dict) -> tuple[dict[str, tuple[
     end = args.end or args.start
     graph = defs.resolve_asset_graph()
     if args.all:
-        days = daily_partitions()
-        for flag, key in (("--from", args.start), ("--to", end)):
-            if not days.has_partition_key(key):
-                return f"argument {flag}: expected a YYYY-MM-DD day from {days.get_first_partition_key()} on, got {key!r}"
-        if args.start > end:
-            return f"arguments --from/--to: {args.start} is after {end}"
+        wrong = _wrong_keys(args.start, end, daily_partitions(), "a YYYY-MM-DD day")
+        if wrong:
+            return wrong
         months = _whole_months(dt.date.fromisoformat(args.start), dt.date.fromisoformat(end))
         ranges = {}
         for key in graph.materializable_asset_keys:
@@ -92,12 +97,9 @@ def _ranges(args: argparse.Namespace, pipelines: dict) -> tuple[dict[str, tuple[
     pipeline = pipelines[args.pipeline]
     monthly = pipeline.sla.cadence == "monthly"
     parts = monthly_partitions() if monthly else daily_partitions()
-    for flag, key in (("--from", args.start), ("--to", end)):
-        if not parts.has_partition_key(key):
-            form = "YYYY-MM" if monthly else "YYYY-MM-DD"
-            return f"argument {flag}: expected a {form} partition of {pipeline.key} from {parts.get_first_partition_key()} on, got {key!r}"
-    if args.start > end:
-        return f"arguments --from/--to: {args.start} is after {end}"
+    wrong = _wrong_keys(args.start, end, parts, f"a {'YYYY-MM' if monthly else 'YYYY-MM-DD'} partition of {pipeline.key}")
+    if wrong:
+        return wrong
     output = dg.AssetSelection.assets(pipeline.key)
     selection = output if monthly else output.upstream().materializable()
     ranges = {k.to_user_string(): (args.start, end) for k in selection.resolve(graph)}
